@@ -1,0 +1,139 @@
+// memory.ts — deterministic memory: reference-counted storages, tidy() scopes, keep(), the
+// FinalizationRegistry of last resort, and memory() statistics.
+import { bytesPer, dtypeCode, DType } from './dtype';
+import { Handle, native } from './native';
+
+/** A native buffer shared by a tensor and its views; freed when the last one is disposed. */
+export class Storage {
+  refs = 0;
+  constructor(
+    public handle: Handle | null,
+    readonly numel: number,
+    readonly dtype: DType,
+  ) {}
+  static alloc(numel: number, dtype: DType): Storage {
+    return new Storage(native.alloc(dtypeCode(dtype), numel), numel, dtype);
+  }
+  get bytes(): number {
+    return this.numel * bytesPer(this.dtype);
+  }
+  retain(): void {
+    this.refs++;
+  }
+  release(): void {
+    if (--this.refs === 0 && this.handle) {
+      native.free(this.handle);
+      this.handle = null;
+    }
+  }
+}
+
+/** What a scope needs of a tensor. */
+export interface Tracked {
+  dispose(): void;
+  readonly isDisposed: boolean;
+  _scope: Tracked[] | null;
+}
+
+let liveTensors = 0;
+const scopes: Tracked[][] = [];
+
+// Tensors dropped without dispose(): release their storage reference when collected.
+const registry = new FinalizationRegistry<Storage>((s) => {
+  liveTensors--;
+  s.release();
+});
+
+/** Called by the Tensor constructor. */
+export function trackTensor(t: Tracked, storage: Storage): void {
+  liveTensors++;
+  storage.retain();
+  registry.register(t, storage, t);
+  const top = scopes.length ? scopes[scopes.length - 1] : null;
+  if (top) {
+    top.push(t);
+    t._scope = top;
+  }
+}
+/** Called by Tensor.dispose(). */
+export function untrackTensor(t: Tracked, storage: Storage): void {
+  liveTensors--;
+  registry.unregister(t);
+  storage.release();
+}
+
+function collect(x: unknown, out: Set<Tracked>, depth = 0): void {
+  if (x === null || typeof x !== 'object' || depth > 4) return;
+  if ('_scope' in (x as object) && typeof (x as Tracked).dispose === 'function') {
+    out.add(x as Tracked);
+    return;
+  }
+  if (Array.isArray(x)) for (const v of x) collect(v, out, depth + 1);
+  else if (Object.getPrototypeOf(x) === Object.prototype) for (const v of Object.values(x as object)) collect(v, out, depth + 1);
+}
+
+/**
+ * Runs `fn` and disposes every tensor created inside it that is not part of its result (a tensor,
+ * or arrays / plain objects of tensors). Returned tensors move to the enclosing scope.
+ */
+export function tidy<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new TypeError('tidy: expected a function');
+  const scope: Tracked[] = [];
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    scopes.pop();
+    for (const t of scope) if (t._scope === scope && !t.isDisposed) t.dispose();
+    throw e;
+  }
+  scopes.pop();
+  if (result instanceof Promise) throw new TypeError('tidy: fn must be synchronous (it returned a Promise)');
+  const keepSet = new Set<Tracked>();
+  collect(result, keepSet);
+  const parent = scopes.length ? scopes[scopes.length - 1] : null;
+  for (const t of scope) {
+    if (t._scope !== scope) continue; // kept or moved
+    if (keepSet.has(t)) {
+      t._scope = parent;
+      if (parent) parent.push(t);
+    } else if (!t.isDisposed) t.dispose();
+  }
+  return result;
+}
+
+/** Exempts a tensor from the enclosing tidy() scopes; it lives until dispose() or GC. */
+export function keep<T extends Tracked>(t: T): T {
+  t._scope = null;
+  return t;
+}
+
+/** Dispose tensors (or arrays / objects of tensors). */
+export function dispose(x: unknown): void {
+  const s = new Set<Tracked>();
+  collect(x, s);
+  for (const t of s) t.dispose();
+}
+
+export interface MemoryInfo {
+  /** Tensors (including views) not yet disposed or collected. */
+  tensors: number;
+  /** Native storages alive. */
+  storages: number;
+  /** Bytes held by live storages. */
+  bytes: number;
+  /** Bytes the host allocator keeps for reuse. */
+  cachedBytes: number;
+}
+
+/** Live tensor count and native bytes. */
+export function memory(): MemoryInfo {
+  const s = native.memStats();
+  return { tensors: liveTensors, storages: s.liveStorages, bytes: s.liveBytes, cachedBytes: s.cachedBytes };
+}
+
+/** Return the host allocator's idle buffers to the system. */
+export function emptyCache(): void {
+  native.emptyCache();
+}

@@ -1,0 +1,99 @@
+// native.ts — the one file that loads the C++ addon. Everything else imports `native` from here.
+// When the addon is missing or fails to load, the error says why and what to run.
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** Opaque handle to a native storage block (a Node-API External). */
+export type Handle = object & { readonly __storage: unique symbol };
+
+export interface NativeInfo {
+  cpu: { threads: number; gemmKernel: string; openmp: boolean };
+  cuda: { compiled: boolean; available: boolean; deviceCount: number; reason: string; deviceName?: string; runtimeVersion?: number };
+}
+
+export interface NativeAddon {
+  abiVersion: number;
+  alloc(dtype: number, numel: number): Handle;
+  free(h: Handle): void;
+  write(h: Handle, data: Float32Array | Float64Array | Int32Array, offset: number): void;
+  read(h: Handle, offset: number, count: number): Float32Array | Float64Array | Int32Array;
+  readAsync(h: Handle, offset: number, count: number): Promise<Float32Array | Float64Array | Int32Array>;
+  setScratch(a: Float64Array): void;
+  memStats(): { liveStorages: number; liveBytes: number; cachedBytes: number };
+  emptyCache(): void;
+  info(): NativeInfo;
+  setNumThreads(n: number): void;
+  numThreads(): number;
+  opTable(): { unary: string[]; binary: string[]; reduce: string[] };
+  unary(op: number, out: Handle, x: Handle): void;
+  binary(op: number, out: Handle, a: Handle, b: Handle): void;
+  where(out: Handle, c: Handle, a: Handle, b: Handle): void;
+  cast(out: Handle, x: Handle): void;
+  fill(out: Handle): void;
+  arange(out: Handle): void;
+  reduce(op: number, out: Handle, x: Handle): void;
+  softmax(out: Handle, x: Handle, log: boolean): void;
+  gather(out: Handle, x: Handle, idx: Handle): void;
+  scatterAdd(out: Handle, idx: Handle, src: Handle): void;
+  random(out: Handle): void;
+  matmul(out: Handle, a: Handle, b: Handle): void;
+}
+
+const root = path.join(__dirname, '..', '..');
+const candidates = [
+  process.env.TENSORDIFF_ADDON,
+  path.join(root, 'build', 'Release', 'tensordiff.node'),
+  path.join(root, 'build', 'Debug', 'tensordiff.node'),
+  path.join(root, '.gpu', 'build', 'Release', 'tensordiff.node'),
+].filter((p): p is string => !!p);
+
+function load(): NativeAddon {
+  const tried: string[] = [];
+  for (const p of candidates) {
+    if (!fs.existsSync(p)) {
+      tried.push(`${p} (not found)`);
+      continue;
+    }
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      const m = require(p) as NativeAddon;
+      if (m.abiVersion !== 1) throw new Error(`addon ABI ${m.abiVersion}, expected 1 (rebuild it)`);
+      return m;
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new Error(
+        `tensordiff: the native addon at ${p} failed to load: ${msg}\n` +
+          `Rebuild it with \`npm run build:native\` (needs a C++17 compiler and CMake, or python3 + make for node-gyp).`,
+      );
+    }
+  }
+  throw new Error(
+    `tensordiff: the native addon is not built. Looked for:\n  ${tried.join('\n  ')}\n` +
+      `Run \`npm install\` (or \`npm run build:native\`) in the tensordiff package folder; it needs a C++17 ` +
+      `compiler and CMake (or python3 + make for node-gyp). Set TENSORDIFF_ADDON to load a .node from elsewhere.`,
+  );
+}
+
+export const native: NativeAddon = load();
+
+// ---- the metadata scratch (see native/addon/glue.h) ---------------------------------------------
+const scratch = new Float64Array(4096);
+native.setScratch(scratch);
+let pos = 0;
+
+/** Start packing the metadata of a new kernel call. */
+export function begin(): void {
+  pos = 0;
+}
+/** Pack one view: ndim, offset, shape, strides. */
+export function packView(shape: readonly number[], strides: readonly number[], offset: number): void {
+  const n = shape.length;
+  scratch[pos++] = n;
+  scratch[pos++] = offset;
+  for (let i = 0; i < n; i++) scratch[pos++] = shape[i];
+  for (let i = 0; i < n; i++) scratch[pos++] = strides[i];
+}
+/** Pack one scalar parameter. */
+export function packNum(x: number): void {
+  scratch[pos++] = x;
+}

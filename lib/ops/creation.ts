@@ -1,0 +1,215 @@
+// creation.ts — making tensors: tensor() from nested arrays or typed arrays, zeros/ones/full,
+// arange/linspace/eye, and the Philox-seeded rand/randn/randint.
+import { DType, dtypeOfArray, isFloat, typedArrayFor } from '../dtype';
+import { native } from '../native';
+import { nextDraw } from '../random';
+import { checkShape, contiguousStrides, MAX_DIMS, numelOf } from '../shape';
+import { NestedArray, Tensor } from '../tensor';
+import { begin, packNum } from '../native';
+import { fillK, fullK, h, pack, randomK } from './kernel';
+import { checkDType, checkNumber } from './util';
+import { viewOf } from './views';
+
+export interface CreateOptions {
+  /** Element type (default float32; tensor() of a typed array keeps the array's type). */
+  dtype?: DType;
+  /** Only 'cpu' until the CUDA backend lands (issue #5). */
+  device?: string;
+  requiresGrad?: boolean;
+}
+
+export interface RandomOptions extends CreateOptions {
+  /** Draw from this seed (offset 0) instead of advancing the global generator. */
+  seed?: number | bigint;
+}
+
+function opts(op: string, o: unknown): CreateOptions {
+  if (o === undefined || o === null) return {};
+  if (typeof o !== 'object') throw new TypeError(`${op}: options must be an object`);
+  const c = o as CreateOptions;
+  if (c.dtype !== undefined) checkDType(op, c.dtype);
+  if (c.device !== undefined && c.device !== 'cpu') {
+    if (typeof c.device !== 'string') throw new TypeError(`${op}: device must be a string`);
+    const why = native.info().cuda.reason;
+    throw new Error(`${op}: device '${c.device}' is not available (${why}); use 'cpu'`);
+  }
+  if (c.requiresGrad !== undefined && typeof c.requiresGrad !== 'boolean') throw new TypeError(`${op}: requiresGrad must be a boolean`);
+  return c;
+}
+
+function finish(op: string, t: Tensor, o: CreateOptions): Tensor {
+  if (o.requiresGrad) {
+    if (!isFloat(t.dtype)) {
+      t.dispose();
+      throw new TypeError(`${op}: only float tensors can require gradients (dtype ${t.dtype})`);
+    }
+    t.requiresGrad = true;
+  }
+  return t;
+}
+
+function inferShape(op: string, data: unknown): number[] {
+  const shape: number[] = [];
+  let cur: unknown = data;
+  while (Array.isArray(cur)) {
+    shape.push(cur.length);
+    if (shape.length > MAX_DIMS) throw new RangeError(`${op}: at most ${MAX_DIMS} dims are supported`);
+    if (cur.length === 0) break;
+    cur = cur[0];
+  }
+  return shape;
+}
+
+function flattenInto(op: string, data: unknown, shape: number[], dim: number, out: number[]): void {
+  if (dim === shape.length) {
+    if (typeof data !== 'number' && typeof data !== 'boolean')
+      throw new TypeError(`${op}: expected numbers in nested arrays, found ${data === null ? 'null' : typeof data}`);
+    out.push(Number(data));
+    return;
+  }
+  if (!Array.isArray(data) || data.length !== shape[dim])
+    throw new RangeError(`${op}: ragged nested array: expected length ${shape[dim]} at depth ${dim}`);
+  for (const v of data) flattenInto(op, v, shape, dim + 1, out);
+}
+
+/**
+ * A tensor from a number, nested arrays of numbers, or a typed array (1-D, or `shape` in options).
+ * Numbers default to float32; Float64Array / Int32Array keep their type.
+ */
+export function tensor(data: NestedArray | Float32Array | Float64Array | Int32Array | boolean, o: CreateOptions & { shape?: number[] } = {}): Tensor {
+  const c = opts('tensor', o);
+  const arrType = dtypeOfArray(data);
+  let shape: number[];
+  let flat: ArrayLike<number>;
+  if (arrType) {
+    flat = data as ArrayLike<number>;
+    shape = o.shape ? checkShape('tensor', o.shape) : [flat.length];
+    if (numelOf(shape) !== flat.length) throw new RangeError(`tensor: shape ${JSON.stringify(shape)} does not hold ${flat.length} elements`);
+  } else if (ArrayBuffer.isView(data)) {
+    throw new TypeError('tensor: typed arrays must be Float32Array, Float64Array or Int32Array');
+  } else if (typeof data === 'number' || typeof data === 'boolean' || Array.isArray(data)) {
+    shape = inferShape('tensor', data);
+    const list: number[] = [];
+    flattenInto('tensor', data, shape, 0, list);
+    flat = list;
+    if (o.shape) {
+      const s = checkShape('tensor', o.shape);
+      if (numelOf(s) !== list.length) throw new RangeError(`tensor: shape ${JSON.stringify(s)} does not hold ${list.length} elements`);
+      shape = s;
+    }
+  } else {
+    throw new TypeError(`tensor: data must be a number, a nested array or a typed array, got ${data === null ? 'null' : typeof data}`);
+  }
+  checkShape('tensor', shape);
+  const dtype: DType = c.dtype ?? arrType ?? 'float32';
+  const t = Tensor.empty(shape, dtype);
+  const Ctor = typedArrayFor(dtype);
+  const buf = arrType === dtype ? (flat as Float32Array) : Ctor.from(flat as ArrayLike<number>);
+  if (buf.length) native.write(h(t), buf, 0);
+  return finish('tensor', t, c);
+}
+
+/** A tensor of `value` everywhere. */
+export function full(shape: readonly number[], value: number, o: CreateOptions = {}): Tensor {
+  const c = opts('full', o);
+  const s = checkShape('full', shape);
+  checkNumber('full', value);
+  return finish('full', fullK(s, value, c.dtype ?? 'float32'), c);
+}
+export const zeros = (shape: readonly number[], o: CreateOptions = {}): Tensor => full(shape, 0, o);
+export const ones = (shape: readonly number[], o: CreateOptions = {}): Tensor => full(shape, 1, o);
+export const zerosLike = (x: Tensor, o: CreateOptions = {}): Tensor => full(x.shape, 0, { dtype: x.dtype, ...o });
+export const onesLike = (x: Tensor, o: CreateOptions = {}): Tensor => full(x.shape, 1, { dtype: x.dtype, ...o });
+export const fullLike = (x: Tensor, v: number, o: CreateOptions = {}): Tensor => full(x.shape, v, { dtype: x.dtype, ...o });
+
+/**
+ * Values start, start+step, ... below end. arange(n) is 0..n-1. dtype defaults to int32 when every
+ * argument is an integer, float32 otherwise.
+ */
+export function arange(start: number, end?: number, step = 1, o: CreateOptions = {}): Tensor {
+  const c = opts('arange', o);
+  if (end === undefined) { end = start; start = 0; }
+  checkNumber('arange', start, 'start');
+  checkNumber('arange', end, 'end');
+  checkNumber('arange', step, 'step');
+  if (step === 0 || !Number.isFinite(step) || !Number.isFinite(start) || !Number.isFinite(end))
+    throw new RangeError(`arange: start, end and step must be finite and step nonzero (got ${start}, ${end}, ${step})`);
+  const n = Math.max(0, Math.ceil((end - start) / step));
+  const dtype = c.dtype ?? (Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step) ? 'int32' : 'float32');
+  const t = Tensor.empty(checkShape('arange', [n]), dtype);
+  begin();
+  pack(t);
+  packNum(start);
+  packNum(step);
+  native.arange(h(t));
+  return finish('arange', t, c);
+}
+
+/** `steps` evenly spaced values from start to end inclusive. */
+export function linspace(start: number, end: number, steps: number, o: CreateOptions = {}): Tensor {
+  const c = opts('linspace', o);
+  checkNumber('linspace', start, 'start');
+  checkNumber('linspace', end, 'end');
+  if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`linspace: steps must be a non-negative integer, got ${steps}`);
+  const t = Tensor.empty([steps], c.dtype ?? 'float32');
+  begin();
+  pack(t);
+  packNum(start);
+  packNum(steps > 1 ? (end - start) / (steps - 1) : 0);
+  native.arange(h(t));
+  if (steps > 1) {
+    // make the last value exactly `end`
+    const last = viewOf(t, [1], [1], steps - 1);
+    fillK(last, end);
+    last.dispose();
+  }
+  return finish('linspace', t, c);
+}
+
+/** Identity matrix [n, m] (m defaults to n). */
+export function eye(n: number, m?: number, o: CreateOptions = {}): Tensor {
+  const c = opts('eye', o);
+  const cols = m ?? n;
+  const s = checkShape('eye', [n, cols]);
+  const t = fullK(s, 0, c.dtype ?? 'float32');
+  const k = Math.min(n, cols);
+  if (k > 0) {
+    const diag = viewOf(t, [k], [cols + 1], 0);
+    fillK(diag, 1);
+    diag.dispose();
+  }
+  return finish('eye', t, c);
+}
+
+function randomOpts(op: string, o: unknown): RandomOptions {
+  const c = opts(op, o) as RandomOptions;
+  return c;
+}
+
+/** Uniform samples in [0, 1). */
+export function rand(shape: readonly number[], o: RandomOptions = {}): Tensor {
+  const c = randomOpts('rand', o);
+  const dt = c.dtype ?? 'float32';
+  if (dt === 'int32') throw new TypeError('rand: dtype must be float32 or float64 (use randint for integers)');
+  return finish('rand', randomK(checkShape('rand', shape), dt, 0, nextDraw('rand', c.seed), 0, 1), c);
+}
+
+/** Standard normal samples (Box–Muller over Philox 4x32-10). */
+export function randn(shape: readonly number[], o: RandomOptions = {}): Tensor {
+  const c = randomOpts('randn', o);
+  const dt = c.dtype ?? 'float32';
+  if (dt === 'int32') throw new TypeError('randn: dtype must be float32 or float64');
+  return finish('randn', randomK(checkShape('randn', shape), dt, 1, nextDraw('randn', c.seed), 0, 1), c);
+}
+
+/** Integers uniform in [low, high) (int32 by default). */
+export function randint(low: number, high: number, shape: readonly number[], o: RandomOptions = {}): Tensor {
+  const c = randomOpts('randint', o);
+  if (!Number.isInteger(low) || !Number.isInteger(high)) throw new TypeError('randint: low and high must be integers');
+  if (high <= low) throw new RangeError(`randint: high (${high}) must be greater than low (${low})`);
+  if (high - low > 2 ** 32) throw new RangeError('randint: the range high - low must be at most 2^32');
+  return finish('randint', randomK(checkShape('randint', shape), c.dtype ?? 'int32', 2, nextDraw('randint', c.seed), low, high), c);
+}
+
+/** @internal */
+export { contiguousStrides, fillK };

@@ -1,0 +1,78 @@
+// glue.h — shared Node-API plumbing: storage handles, the metadata scratch buffer, view unpacking
+// and the conversion of every C++ exception into a JS exception (nothing may abort the process).
+#pragma once
+#define NAPI_VERSION 8
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+
+#include "../cpu/view.h"
+
+namespace td::addon {
+
+// A block of native memory holding `numel` elements of `dtype`. Owned by a JS External; freed by
+// free() (dispose) or, as a last resort, by the External's finalizer.
+struct Storage {
+  void* data = nullptr;
+  int64_t numel = 0;
+  int dtype = F32;
+  size_t bytes = 0;
+  int device = 0;  // 0 = cpu
+};
+
+// Counters of live storages (for memory()).
+struct Stats {
+  int64_t live_storages = 0;
+  int64_t live_bytes = 0;
+};
+Stats& stats();
+
+// The storage behind argument i; throws TypeError if it is not a live storage handle.
+Storage* storage_arg(const Napi::CallbackInfo& info, size_t i, const char* op);
+void free_storage(Napi::Env env, Storage* s);
+
+// The metadata scratch: a Float64Array shared with JS (lib/native.ts). Before each kernel call, JS
+// writes, per tensor argument, [ndim, offset, shape..., strides...], then the scalar parameters.
+// A Reader walks it in the same order.
+void set_scratch(double* p, size_t n);
+class Reader {
+ public:
+  Reader();
+  double num();
+  int64_t integer(const char* what);
+  // Reads one view's metadata and checks it against its storage: dims, non-negative shapes/strides,
+  // and every addressed element inside the storage.
+  View view(const Storage* s, const char* op);
+
+ private:
+  const double* p_;
+  size_t n_, i_ = 0;
+};
+
+// Runs fn, turning C++ exceptions into JS ones: out_of_range -> RangeError, invalid_argument ->
+// TypeError, bad_alloc -> RangeError("out of memory"), anything else -> Error.
+template <typename Fn>
+Napi::Value guard(const Napi::CallbackInfo& info, const char* op, Fn&& fn) {
+  Napi::Env env = info.Env();
+  try {
+    return fn();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::out_of_range& e) {
+    throw Napi::RangeError::New(env, std::string(op) + ": " + e.what());
+  } catch (const std::invalid_argument& e) {
+    throw Napi::TypeError::New(env, std::string(op) + ": " + e.what());
+  } catch (const std::bad_alloc&) {
+    throw Napi::RangeError::New(env, std::string(op) + ": out of memory");
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string(op) + ": " + e.what());
+  } catch (...) {
+    throw Napi::Error::New(env, std::string(op) + ": unknown native error");
+  }
+}
+
+void init_storage(Napi::Env env, Napi::Object exports);
+void init_kernels(Napi::Env env, Napi::Object exports);
+
+}  // namespace td::addon

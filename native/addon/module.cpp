@@ -1,0 +1,63 @@
+// module.cpp — the addon's entry point: registers storage and kernel functions, plus backend info
+// and thread control.
+#include <cstdlib>
+
+#include "../cpu/cpu.h"
+#include "../cuda/cuda.h"
+#include "glue.h"
+
+namespace td::addon {
+namespace {
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto o = Napi::Object::New(env);
+  auto cpu = Napi::Object::New(env);
+  cpu.Set("threads", Napi::Number::New(env, td::cpu::num_threads()));
+  cpu.Set("gemmKernel", Napi::String::New(env, td::cpu::gemm_kernel_name()));
+#ifdef _OPENMP
+  cpu.Set("openmp", Napi::Boolean::New(env, true));
+#else
+  cpu.Set("openmp", Napi::Boolean::New(env, false));
+#endif
+  o.Set("cpu", cpu);
+  td::cuda::Info ci = td::cuda::probe();
+  auto cuda = Napi::Object::New(env);
+  cuda.Set("compiled", Napi::Boolean::New(env, ci.compiled));
+  cuda.Set("available", Napi::Boolean::New(env, ci.available));
+  cuda.Set("deviceCount", Napi::Number::New(env, ci.device_count));
+  cuda.Set("reason", Napi::String::New(env, ci.reason));
+  if (!ci.device_name.empty()) cuda.Set("deviceName", Napi::String::New(env, ci.device_name));
+  if (ci.runtime_version) cuda.Set("runtimeVersion", Napi::Number::New(env, ci.runtime_version));
+  o.Set("cuda", cuda);
+  return o;
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber())
+    throw Napi::TypeError::New(info.Env(), "setNumThreads: expected a number");
+  td::cpu::set_num_threads(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+Napi::Value NumThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), td::cpu::num_threads());
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  if (const char* t = std::getenv("TENSORDIFF_NUM_THREADS")) {
+    int n = std::atoi(t);
+    if (n > 0) td::cpu::set_num_threads(n);
+  }
+  init_storage(env, exports);
+  init_kernels(env, exports);
+  exports.Set("info", Napi::Function::New(env, Info, "info"));
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  exports.Set("numThreads", Napi::Function::New(env, NumThreads, "numThreads"));
+  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  return exports;
+}
+}  // namespace td::addon
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return td::addon::Init(env, exports); }
+NODE_API_MODULE(tensordiff, InitModule)

@@ -1,0 +1,267 @@
+// storage.cpp — native buffers as JS handles: alloc, free, write from / read into typed arrays
+// (read also asynchronously on a worker thread), and the metadata scratch buffer.
+#include <cstring>
+
+#include "../cpu/allocator.h"
+#include "glue.h"
+
+namespace td::addon {
+
+Stats& stats() {
+  static Stats s;
+  return s;
+}
+
+namespace {
+double* g_scratch = nullptr;
+size_t g_scratch_n = 0;
+Napi::Reference<Napi::Value>* g_scratch_ref = nullptr;
+
+void finalize_storage(Napi::Env env, Storage* s) {
+  free_storage(env, s);
+  delete s;
+}
+
+napi_typedarray_type typed_type(int dtype) {
+  return dtype == F64 ? napi_float64_array : dtype == I32 ? napi_int32_array : napi_float32_array;
+}
+const char* dtype_name(int dt) { return dt == F64 ? "float64" : dt == I32 ? "int32" : "float32"; }
+
+Napi::Value make_typed(Napi::Env env, int dtype, Napi::ArrayBuffer buf, size_t count) {
+  switch (dtype) {
+    case F64: return Napi::Float64Array::New(env, count, buf, 0);
+    case I32: return Napi::Int32Array::New(env, count, buf, 0);
+    default: return Napi::Float32Array::New(env, count, buf, 0);
+  }
+}
+
+// Checks [offset, offset+count) lies inside the storage.
+void check_range(const Storage* s, int64_t offset, int64_t count, const char* op) {
+  if (offset < 0 || count < 0 || offset + count > s->numel)
+    throw std::out_of_range(std::string(op) + ": range [" + std::to_string(offset) + ", " +
+                            std::to_string(offset + count) + ") is outside a storage of " +
+                            std::to_string(s->numel) + " elements");
+}
+
+Napi::Value Alloc(const Napi::CallbackInfo& info) {
+  return guard(info, "alloc", [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber())
+      throw Napi::TypeError::New(env, "alloc(dtype, numel): expected two numbers");
+    int dtype = info[0].As<Napi::Number>().Int32Value();
+    double n = info[1].As<Napi::Number>().DoubleValue();
+    if (dtype < 0 || dtype > 2) throw Napi::TypeError::New(env, "alloc: unknown dtype code");
+    if (!(n >= 0) || n > 9007199254740991.0 || n != (double)(int64_t)n)
+      throw Napi::RangeError::New(env, "alloc: element count must be a non-negative integer");
+    auto* s = new Storage();
+    s->numel = (int64_t)n;
+    s->dtype = dtype;
+    s->bytes = (size_t)s->numel * (size_t)dtype_size(dtype);
+    try {
+      s->data = td::cpu::host_alloc(s->bytes);
+    } catch (...) {
+      delete s;
+      throw;
+    }
+    stats().live_storages++;
+    stats().live_bytes += (int64_t)s->bytes;
+    Napi::MemoryManagement::AdjustExternalMemory(env, (int64_t)s->bytes);
+    return Napi::External<Storage>::New(env, s, finalize_storage);
+  });
+}
+
+Napi::Value Free(const Napi::CallbackInfo& info) {
+  return guard(info, "free", [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsExternal())
+      throw Napi::TypeError::New(info.Env(), "free: expected a storage handle");
+    free_storage(info.Env(), info[0].As<Napi::External<Storage>>().Data());
+    return info.Env().Undefined();
+  });
+}
+
+// write(handle, typedArray, elementOffset): copy a typed array of the storage's dtype into it.
+Napi::Value Write(const Napi::CallbackInfo& info) {
+  return guard(info, "write", [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    Storage* s = storage_arg(info, 0, "write");
+    if (info.Length() < 3 || !info[1].IsTypedArray() || !info[2].IsNumber())
+      throw Napi::TypeError::New(env, "write(handle, typedArray, offset): bad arguments");
+    auto ta = info[1].As<Napi::TypedArray>();
+    if (ta.TypedArrayType() != typed_type(s->dtype))
+      throw Napi::TypeError::New(env, std::string("write: typed array does not match storage dtype ") +
+                                          dtype_name(s->dtype));
+    int64_t off = info[2].As<Napi::Number>().Int64Value();
+    int64_t count = (int64_t)ta.ElementLength();
+    check_range(s, off, count, "write");
+    uint8_t* src = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+    if (count) std::memcpy(static_cast<uint8_t*>(s->data) + off * dtype_size(s->dtype), src,
+                           (size_t)count * dtype_size(s->dtype));
+    return env.Undefined();
+  });
+}
+
+// read(handle, offset, count) -> typed array copy of the storage's elements.
+Napi::Value Read(const Napi::CallbackInfo& info) {
+  return guard(info, "read", [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    Storage* s = storage_arg(info, 0, "read");
+    if (info.Length() < 3 || !info[1].IsNumber() || !info[2].IsNumber())
+      throw Napi::TypeError::New(env, "read(handle, offset, count): bad arguments");
+    int64_t off = info[1].As<Napi::Number>().Int64Value();
+    int64_t count = info[2].As<Napi::Number>().Int64Value();
+    check_range(s, off, count, "read");
+    size_t nbytes = (size_t)count * dtype_size(s->dtype);
+    auto buf = Napi::ArrayBuffer::New(env, nbytes);
+    if (nbytes) std::memcpy(buf.Data(), static_cast<uint8_t*>(s->data) + off * dtype_size(s->dtype), nbytes);
+    return make_typed(env, s->dtype, buf, (size_t)count);
+  });
+}
+
+// Copies storage bytes on a worker thread, then resolves a promise with the typed array. The JS side
+// holds a reference on the storage until the promise settles, so it cannot be freed meanwhile.
+class ReadWorker : public Napi::AsyncWorker {
+ public:
+  ReadWorker(Napi::Env env, Napi::Value handle, Storage* s, int64_t off, int64_t count)
+      : Napi::AsyncWorker(env, "tensordiff.read"), deferred_(Napi::Promise::Deferred::New(env)),
+        s_(s), off_(off), count_(count) {
+    handle_ = Napi::Persistent(handle);
+    bytes_.resize((size_t)count * dtype_size(s->dtype));
+  }
+  Napi::Promise promise() { return deferred_.Promise(); }
+  void Execute() override {
+    if (!s_->data) { SetError("read: storage was freed"); return; }
+    if (!bytes_.empty())
+      std::memcpy(bytes_.data(), static_cast<uint8_t*>(s_->data) + off_ * dtype_size(s_->dtype), bytes_.size());
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    auto buf = Napi::ArrayBuffer::New(env, bytes_.size());
+    if (!bytes_.empty()) std::memcpy(buf.Data(), bytes_.data(), bytes_.size());
+    deferred_.Resolve(make_typed(env, s_->dtype, buf, (size_t)count_));
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Napi::Reference<Napi::Value> handle_;
+  Storage* s_;
+  int64_t off_, count_;
+  std::string bytes_;
+};
+
+Napi::Value ReadAsync(const Napi::CallbackInfo& info) {
+  return guard(info, "readAsync", [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    Storage* s = storage_arg(info, 0, "readAsync");
+    if (info.Length() < 3 || !info[1].IsNumber() || !info[2].IsNumber())
+      throw Napi::TypeError::New(env, "readAsync(handle, offset, count): bad arguments");
+    int64_t off = info[1].As<Napi::Number>().Int64Value();
+    int64_t count = info[2].As<Napi::Number>().Int64Value();
+    check_range(s, off, count, "readAsync");
+    auto* w = new ReadWorker(env, info[0], s, off, count);
+    Napi::Promise p = w->promise();
+    w->Queue();
+    return p;
+  });
+}
+
+Napi::Value SetScratch(const Napi::CallbackInfo& info) {
+  return guard(info, "setScratch", [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsTypedArray() ||
+        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+      throw Napi::TypeError::New(info.Env(), "setScratch: expected a Float64Array");
+    auto a = info[0].As<Napi::Float64Array>();
+    if (g_scratch_ref) { g_scratch_ref->Reset(); delete g_scratch_ref; }
+    g_scratch_ref = new Napi::Reference<Napi::Value>(Napi::Persistent(info[0]));
+    set_scratch(a.Data(), a.ElementLength());
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value MemStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto o = Napi::Object::New(env);
+  o.Set("liveStorages", Napi::Number::New(env, (double)stats().live_storages));
+  o.Set("liveBytes", Napi::Number::New(env, (double)stats().live_bytes));
+  o.Set("cachedBytes", Napi::Number::New(env, (double)td::cpu::host_cached_bytes()));
+  return o;
+}
+
+Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
+  td::cpu::host_empty_cache();
+  return info.Env().Undefined();
+}
+}  // namespace
+
+void free_storage(Napi::Env env, Storage* s) {
+  if (!s || !s->data) return;
+  td::cpu::host_free(s->data, s->bytes);
+  s->data = nullptr;
+  stats().live_storages--;
+  stats().live_bytes -= (int64_t)s->bytes;
+  Napi::MemoryManagement::AdjustExternalMemory(env, -(int64_t)s->bytes);
+}
+
+Storage* storage_arg(const Napi::CallbackInfo& info, size_t i, const char* op) {
+  if (info.Length() <= i || !info[i].IsExternal())
+    throw Napi::TypeError::New(info.Env(), std::string(op) + ": argument " + std::to_string(i) +
+                                               " is not a storage handle");
+  Storage* s = info[i].As<Napi::External<Storage>>().Data();
+  if (!s || !s->data)
+    throw Napi::Error::New(info.Env(), std::string(op) + ": tensor storage was already disposed");
+  return s;
+}
+
+void set_scratch(double* p, size_t n) { g_scratch = p; g_scratch_n = n; }
+
+Reader::Reader() : p_(g_scratch), n_(g_scratch_n) {
+  if (!p_) throw std::invalid_argument("metadata scratch buffer not set (setScratch)");
+}
+double Reader::num() {
+  if (i_ >= n_) throw std::out_of_range("metadata scratch overflow");
+  return p_[i_++];
+}
+int64_t Reader::integer(const char* what) {
+  double v = num();
+  if (!(v >= -9007199254740991.0 && v <= 9007199254740991.0) || v != (double)(int64_t)v)
+    throw std::invalid_argument(std::string(what) + " must be an integer");
+  return (int64_t)v;
+}
+View Reader::view(const Storage* s, const char* op) {
+  View v;
+  v.data = s->data;
+  v.dtype = s->dtype;
+  int64_t nd = integer("ndim");
+  if (nd < 0 || nd > kMaxDims)
+    throw std::out_of_range(std::string(op) + ": tensors have at most " + std::to_string(kMaxDims) + " dims");
+  v.ndim = (int)nd;
+  v.offset = integer("offset");
+  for (int d = 0; d < v.ndim; d++) v.shape[d] = integer("shape");
+  for (int d = 0; d < v.ndim; d++) v.strides[d] = integer("stride");
+  if (v.offset < 0) throw std::out_of_range(std::string(op) + ": negative offset");
+  int64_t last = v.offset;
+  bool empty = false;
+  for (int d = 0; d < v.ndim; d++) {
+    if (v.shape[d] < 0 || v.strides[d] < 0) throw std::out_of_range(std::string(op) + ": negative shape or stride");
+    if (v.shape[d] == 0) empty = true;
+    else last += (v.shape[d] - 1) * v.strides[d];
+  }
+  if (!empty && last >= s->numel)
+    throw std::out_of_range(std::string(op) + ": view reaches element " + std::to_string(last) +
+                            " of a storage of " + std::to_string(s->numel));
+  return v;
+}
+}  // namespace td::addon
+
+namespace td::addon {
+void init_storage(Napi::Env env, Napi::Object exports) {
+  exports.Set("alloc", Napi::Function::New(env, Alloc, "alloc"));
+  exports.Set("free", Napi::Function::New(env, Free, "free"));
+  exports.Set("write", Napi::Function::New(env, Write, "write"));
+  exports.Set("read", Napi::Function::New(env, Read, "read"));
+  exports.Set("readAsync", Napi::Function::New(env, ReadAsync, "readAsync"));
+  exports.Set("setScratch", Napi::Function::New(env, SetScratch, "setScratch"));
+  exports.Set("memStats", Napi::Function::New(env, MemStats, "memStats"));
+  exports.Set("emptyCache", Napi::Function::New(env, EmptyCache, "emptyCache"));
+}
+}  // namespace td::addon
