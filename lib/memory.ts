@@ -33,6 +33,9 @@ export interface Tracked {
   dispose(): void;
   readonly isDisposed: boolean;
   _scope: Tracked[] | null;
+  /** Registered with the FinalizationRegistry (only tensors outside every tidy scope are). */
+  _registered: boolean;
+  _storage: Storage | null;
 }
 
 let liveTensors = 0;
@@ -44,21 +47,28 @@ const registry = new FinalizationRegistry<Storage>((s) => {
   s.release();
 });
 
+// Tensors inside a tidy() scope are freed deterministically when it ends, so they skip the
+// (costly) registry until they leave every scope (returned to the top level, or keep()).
+function register(t: Tracked): void {
+  if (t._registered || !t._storage) return;
+  t._registered = true;
+  registry.register(t, t._storage, t);
+}
+
 /** Called by the Tensor constructor. */
 export function trackTensor(t: Tracked, storage: Storage): void {
   liveTensors++;
   storage.retain();
-  registry.register(t, storage, t);
   const top = scopes.length ? scopes[scopes.length - 1] : null;
   if (top) {
     top.push(t);
     t._scope = top;
-  }
+  } else register(t);
 }
 /** Called by Tensor.dispose(). */
 export function untrackTensor(t: Tracked, storage: Storage): void {
   liveTensors--;
-  registry.unregister(t);
+  if (t._registered) registry.unregister(t);
   storage.release();
 }
 
@@ -98,6 +108,7 @@ export function tidy<T>(fn: () => T): T {
     if (keepSet.has(t)) {
       t._scope = parent;
       if (parent) parent.push(t);
+      else register(t);
     } else if (!t.isDisposed) t.dispose();
   }
   return result;
@@ -106,6 +117,7 @@ export function tidy<T>(fn: () => T): T {
 /** Exempts a tensor from the enclosing tidy() scopes; it lives until dispose() or GC. */
 export function keep<T extends Tracked>(t: T): T {
   t._scope = null;
+  register(t);
   return t;
 }
 

@@ -3,8 +3,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-/** Opaque handle to a native storage block (a Node-API External). */
-export type Handle = object & { readonly __storage: unique symbol };
+/** Opaque handle to a native storage block (a slot number in native/addon/storage.cpp). */
+export type Handle = number & { readonly __storage: unique symbol };
 
 export interface NativeInfo {
   cpu: { threads: number; gemmKernel: string; openmp: boolean };

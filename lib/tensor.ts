@@ -27,6 +27,7 @@ export class Tensor implements Tracked {
   gradFn: GradNode | null = null;
   /** @internal */ _storage: Storage | null;
   /** @internal */ _scope: Tracked[] | null = null;
+  /** @internal */ _registered = false;
 
   /** @internal Use the creation functions (tensor, zeros, ...) instead. */
   constructor(storage: Storage, shape: readonly number[], strides: readonly number[], offset: number) {

@@ -1,7 +1,7 @@
 // elementwise.ts — unary and binary elementwise ops with broadcasting, scalars and their gradients.
 import { record } from '../autograd';
 import { DType, isFloat, promote } from '../dtype';
-import { broadcastShapes, shapeStr } from '../shape';
+import { broadcastShapes, sameShape, shapeStr } from '../shape';
 import { Tensor } from '../tensor';
 import { binaryK, castK, fullK, unaryK, whereK } from './kernel';
 import { B, U } from './opTable';
@@ -90,6 +90,13 @@ function binary(spec: BinarySpec, aIn: unknown, bIn: unknown): Tensor {
   const b = checkTensorOrNumber(op, bIn, 'second argument');
   if (typeof a === 'number' && typeof b === 'number') throw new TypeError(`${op}: at least one argument must be a Tensor`);
   if (typeof a === 'number' || typeof b === 'number') return binaryScalar(spec, a, b);
+  if (a.dtype === b.dtype && sameShape(a.shape, b.shape) && !(spec.floatOnly && a.dtype === 'int32')) {
+    // fast path: no promotion, no broadcasting
+    const y = binaryK(spec.code, a, b, a.shape, spec.compare ? 'float32' : a.dtype);
+    if (!spec.bwd || spec.compare) return y;
+    const bwd = spec.bwd;
+    return record(y, op, [a, b], (g) => bwd(g, a, b, y));
+  }
   const dt = resultDtype(spec, a.dtype, b.dtype);
   const a2 = cast(a, dt), b2 = cast(b, dt);
   const shape = broadcastShapes(op, a2.shape, b2.shape);

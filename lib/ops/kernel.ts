@@ -15,6 +15,7 @@ export function pack(t: Tensor): void {
 }
 /** @internal Pack t as broadcast to `shape`. */
 export function packAs(t: Tensor, shape: readonly number[]): void {
+  if (t.shape === shape) return packView(t.shape, t.strides, t.offset);
   packView(shape, broadcastStrides(t.shape, t.strides, shape), t.offset);
 }
 

@@ -11,8 +11,9 @@
 
 namespace td::addon {
 
-// A block of native memory holding `numel` elements of `dtype`. Owned by a JS External; freed by
-// free() (dispose) or, as a last resort, by the External's finalizer.
+// A block of native memory holding `numel` elements of `dtype`, named in JS by a numeric handle
+// (storage.cpp's slot table); freed by free(), which JS calls on dispose() or from its
+// FinalizationRegistry.
 struct Storage {
   void* data = nullptr;
   int64_t numel = 0;

@@ -1,6 +1,8 @@
 // storage.cpp — native buffers as JS handles: alloc, free, write from / read into typed arrays
 // (read also asynchronously on a worker thread), and the metadata scratch buffer.
+#include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "../cpu/allocator.h"
 #include "glue.h"
@@ -13,14 +15,32 @@ Stats& stats() {
 }
 
 namespace {
+// Storages live in a slot table; a JS handle is the number gen * 2^24 + slot, so a stale or forged
+// handle is recognised (wrong generation or empty slot) instead of dereferenced. Numbers are much
+// cheaper to create and pass than Externals with finalizers; JS frees through dispose() or its
+// FinalizationRegistry.
+struct Slot {
+  Storage* s = nullptr;
+  uint32_t gen = 0;
+};
+std::vector<Slot> g_slots;
+std::vector<uint32_t> g_free_slots;
+constexpr double kSlotSpan = 16777216.0;  // 2^24
+
+// External-memory reports to V8 are batched: every call costs, and small tensors come and go fast.
+int64_t g_unreported = 0;
+void report_external(Napi::Env env, int64_t delta) {
+  g_unreported += delta;
+  if (g_unreported > (4 << 20) || g_unreported < -(4 << 20)) {
+    Napi::MemoryManagement::AdjustExternalMemory(env, g_unreported);
+    g_unreported = 0;
+  }
+}
+
 double* g_scratch = nullptr;
 size_t g_scratch_n = 0;
 Napi::Reference<Napi::Value>* g_scratch_ref = nullptr;
 
-void finalize_storage(Napi::Env env, Storage* s) {
-  free_storage(env, s);
-  delete s;
-}
 
 napi_typedarray_type typed_type(int dtype) {
   return dtype == F64 ? napi_float64_array : dtype == I32 ? napi_int32_array : napi_float32_array;
@@ -65,16 +85,32 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
     }
     stats().live_storages++;
     stats().live_bytes += (int64_t)s->bytes;
-    Napi::MemoryManagement::AdjustExternalMemory(env, (int64_t)s->bytes);
-    return Napi::External<Storage>::New(env, s, finalize_storage);
+    report_external(env, (int64_t)s->bytes);
+    uint32_t slot;
+    if (g_slots.empty()) g_slots.push_back(Slot());  // slot 0 is never used: handles are truthy in JS
+    if (!g_free_slots.empty()) {
+      slot = g_free_slots.back();
+      g_free_slots.pop_back();
+    } else {
+      if (g_slots.size() >= (size_t)kSlotSpan) { free_storage(env, s); delete s; throw std::bad_alloc(); }
+      slot = (uint32_t)g_slots.size();
+      g_slots.push_back(Slot());
+    }
+    g_slots[slot].s = s;
+    return Napi::Number::New(env, (double)g_slots[slot].gen * kSlotSpan + slot);
   });
 }
 
 Napi::Value Free(const Napi::CallbackInfo& info) {
   return guard(info, "free", [&]() -> Napi::Value {
-    if (info.Length() < 1 || !info[0].IsExternal())
-      throw Napi::TypeError::New(info.Env(), "free: expected a storage handle");
-    free_storage(info.Env(), info[0].As<Napi::External<Storage>>().Data());
+    Storage* s = storage_arg(info, 0, "free");
+    double h = info[0].As<Napi::Number>().DoubleValue();
+    uint32_t slot = (uint32_t)std::fmod(h, kSlotSpan);
+    free_storage(info.Env(), s);
+    delete s;
+    g_slots[slot].s = nullptr;
+    g_slots[slot].gen = (g_slots[slot].gen + 1) & ((1u << 28) - 1);
+    g_free_slots.push_back(slot);
     return info.Env().Undefined();
   });
 }
@@ -118,13 +154,12 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
 }
 
 // Copies storage bytes on a worker thread, then resolves a promise with the typed array. The JS side
-// holds a reference on the storage until the promise settles, so it cannot be freed meanwhile.
+// retains the storage until the promise settles, so it cannot be freed meanwhile.
 class ReadWorker : public Napi::AsyncWorker {
  public:
-  ReadWorker(Napi::Env env, Napi::Value handle, Storage* s, int64_t off, int64_t count)
+  ReadWorker(Napi::Env env, Storage* s, int64_t off, int64_t count)
       : Napi::AsyncWorker(env, "tensordiff.read"), deferred_(Napi::Promise::Deferred::New(env)),
         s_(s), off_(off), count_(count) {
-    handle_ = Napi::Persistent(handle);
     bytes_.resize((size_t)count * dtype_size(s->dtype));
   }
   Napi::Promise promise() { return deferred_.Promise(); }
@@ -143,7 +178,6 @@ class ReadWorker : public Napi::AsyncWorker {
 
  private:
   Napi::Promise::Deferred deferred_;
-  Napi::Reference<Napi::Value> handle_;
   Storage* s_;
   int64_t off_, count_;
   std::string bytes_;
@@ -158,7 +192,7 @@ Napi::Value ReadAsync(const Napi::CallbackInfo& info) {
     int64_t off = info[1].As<Napi::Number>().Int64Value();
     int64_t count = info[2].As<Napi::Number>().Int64Value();
     check_range(s, off, count, "readAsync");
-    auto* w = new ReadWorker(env, info[0], s, off, count);
+    auto* w = new ReadWorker(env, s, off, count);
     Napi::Promise p = w->promise();
     w->Queue();
     return p;
@@ -199,17 +233,21 @@ void free_storage(Napi::Env env, Storage* s) {
   s->data = nullptr;
   stats().live_storages--;
   stats().live_bytes -= (int64_t)s->bytes;
-  Napi::MemoryManagement::AdjustExternalMemory(env, -(int64_t)s->bytes);
+  report_external(env, -(int64_t)s->bytes);
 }
 
 Storage* storage_arg(const Napi::CallbackInfo& info, size_t i, const char* op) {
-  if (info.Length() <= i || !info[i].IsExternal())
+  if (info.Length() <= i || !info[i].IsNumber())
     throw Napi::TypeError::New(info.Env(), std::string(op) + ": argument " + std::to_string(i) +
                                                " is not a storage handle");
-  Storage* s = info[i].As<Napi::External<Storage>>().Data();
-  if (!s || !s->data)
+  double h = info[i].As<Napi::Number>().DoubleValue();
+  if (!(h >= 0) || h != std::floor(h))
+    throw Napi::TypeError::New(info.Env(), std::string(op) + ": invalid storage handle");
+  double slot = std::fmod(h, kSlotSpan), gen = std::floor(h / kSlotSpan);
+  if (slot >= (double)g_slots.size() || (double)g_slots[(size_t)slot].gen != gen || !g_slots[(size_t)slot].s ||
+      !g_slots[(size_t)slot].s->data)
     throw Napi::Error::New(info.Env(), std::string(op) + ": tensor storage was already disposed");
-  return s;
+  return g_slots[(size_t)slot].s;
 }
 
 void set_scratch(double* p, size_t n) { g_scratch = p; g_scratch_n = n; }
