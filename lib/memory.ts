@@ -99,7 +99,10 @@ export function tidy<T>(fn: () => T): T {
     throw e;
   }
   scopes.pop();
-  if (result instanceof Promise) throw new TypeError('tidy: fn must be synchronous (it returned a Promise)');
+  if (result instanceof Promise) {
+    for (const t of scope) if (t._scope === scope && !t.isDisposed) t.dispose();
+    throw new TypeError('tidy: fn must be synchronous (it returned a Promise)');
+  }
   const keepSet = new Set<Tracked>();
   collect(result, keepSet);
   const parent = scopes.length ? scopes[scopes.length - 1] : null;

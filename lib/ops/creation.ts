@@ -7,7 +7,7 @@ import { checkShape, contiguousStrides, MAX_DIMS, numelOf } from '../shape';
 import { NestedArray, Tensor } from '../tensor';
 import { begin, packNum } from '../native';
 import { fillK, fullK, h, pack, randomK } from './kernel';
-import { checkDType, checkNumber } from './util';
+import { checkDType, checkNumber, checkTensor } from './util';
 import { viewOf } from './views';
 
 export interface CreateOptions {
@@ -109,18 +109,23 @@ export function tensor(data: NestedArray | Float32Array | Float64Array | Int32Ar
   return finish('tensor', t, c);
 }
 
-/** A tensor of `value` everywhere. */
-export function full(shape: readonly number[], value: number, o: CreateOptions = {}): Tensor {
-  const c = opts('full', o);
-  const s = checkShape('full', shape);
-  checkNumber('full', value);
-  return finish('full', fullK(s, value, c.dtype ?? 'float32'), c);
+function fullNamed(op: string, shape: readonly number[], value: number, o: CreateOptions): Tensor {
+  const c = opts(op, o);
+  const s = checkShape(op, shape);
+  checkNumber(op, value);
+  return finish(op, fullK(s, value, c.dtype ?? 'float32'), c);
 }
-export const zeros = (shape: readonly number[], o: CreateOptions = {}): Tensor => full(shape, 0, o);
-export const ones = (shape: readonly number[], o: CreateOptions = {}): Tensor => full(shape, 1, o);
-export const zerosLike = (x: Tensor, o: CreateOptions = {}): Tensor => full(x.shape, 0, { dtype: x.dtype, ...o });
-export const onesLike = (x: Tensor, o: CreateOptions = {}): Tensor => full(x.shape, 1, { dtype: x.dtype, ...o });
-export const fullLike = (x: Tensor, v: number, o: CreateOptions = {}): Tensor => full(x.shape, v, { dtype: x.dtype, ...o });
+function like(op: string, x: Tensor, v: number, o: CreateOptions): Tensor {
+  const t = checkTensor(op, x);
+  return fullNamed(op, t.shape, v, { dtype: t.dtype, ...o });
+}
+/** A tensor of `value` everywhere. */
+export const full = (shape: readonly number[], value: number, o: CreateOptions = {}): Tensor => fullNamed('full', shape, value, o);
+export const zeros = (shape: readonly number[], o: CreateOptions = {}): Tensor => fullNamed('zeros', shape, 0, o);
+export const ones = (shape: readonly number[], o: CreateOptions = {}): Tensor => fullNamed('ones', shape, 1, o);
+export const zerosLike = (x: Tensor, o: CreateOptions = {}): Tensor => like('zerosLike', x, 0, o);
+export const onesLike = (x: Tensor, o: CreateOptions = {}): Tensor => like('onesLike', x, 1, o);
+export const fullLike = (x: Tensor, v: number, o: CreateOptions = {}): Tensor => like('fullLike', x, v, o);
 
 /**
  * Values start, start+step, ... below end. arange(n) is 0..n-1. dtype defaults to int32 when every
@@ -151,7 +156,7 @@ export function linspace(start: number, end: number, steps: number, o: CreateOpt
   checkNumber('linspace', start, 'start');
   checkNumber('linspace', end, 'end');
   if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`linspace: steps must be a non-negative integer, got ${steps}`);
-  const t = Tensor.empty([steps], c.dtype ?? 'float32');
+  const t = Tensor.empty(checkShape('linspace', [steps]), c.dtype ?? 'float32');
   begin();
   pack(t);
   packNum(start);

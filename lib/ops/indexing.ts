@@ -2,7 +2,7 @@
 // indexSelect, scatterAdd, oneHot), with their gradients.
 import { record } from '../autograd';
 import { DType, promote } from '../dtype';
-import { normDim, sameShape, shapeStr } from '../shape';
+import { checkShape, normDim, sameShape, shapeStr } from '../shape';
 import { Tensor } from '../tensor';
 import { castK, copyInto, fullK, gatherK, scatterAddK } from './kernel';
 import { cast, checkDType, checkTensor } from './util';
@@ -63,6 +63,7 @@ export function stack(xsIn: readonly Tensor[], dim = 0): Tensor {
 /** Split into pieces of `size` along dim (last may be smaller), or into the given sizes. Views. */
 export function split(xIn: Tensor, sizeOrSections: number | readonly number[], dim = 0): Tensor[] {
   const x = checkTensor('split', xIn);
+  if (x.ndim === 0) throw new RangeError('split: cannot split a 0-d tensor');
   const d = normDim('split', dim, x.ndim);
   const n = x.shape[d];
   let sizes: number[];
@@ -147,7 +148,7 @@ export function oneHot(idxIn: Tensor, numClasses: number, dtype: DType = 'float3
   checkIndex('oneHot', idx);
   checkDType('oneHot', dtype);
   if (!Number.isInteger(numClasses) || numClasses < 1) throw new RangeError(`oneHot: numClasses must be a positive integer, got ${numClasses}`);
-  const shape = [...idx.shape, numClasses];
+  const shape = checkShape('oneHot', [...idx.shape, numClasses]);
   const out = fullK(shape, 0, dtype);
   const iu = unsqueeze(idx, -1);
   const ones = fullK([], 1, dtype);

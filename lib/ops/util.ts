@@ -28,7 +28,9 @@ export function checkFloat(op: string, t: Tensor): void {
 }
 
 /** x converted to dtype (a recorded op, so gradients flow back in x's dtype). */
-export function cast(x: Tensor, dtype: DType): Tensor {
+export function cast(xIn: Tensor, dtype: DType): Tensor {
+  const x = checkTensor('cast', xIn);
+  checkDType('cast', dtype);
   if (x.dtype === dtype) return x;
   const out = castK(x, dtype);
   if (dtype === 'int32') return out;

@@ -1,7 +1,7 @@
 // views.ts — zero-copy views (reshape/view, transpose, permute, expand, squeeze, unsqueeze,
 // flatten, narrow, slice) and copies (contiguous, clone, detach), with their gradients.
 import { record } from '../autograd';
-import { broadcastShapes, checkShape, contiguousStrides, isContiguous, normDim, numelOf, sameShape, shapeStr } from '../shape';
+import { MAX_DIMS, broadcastShapes, checkShape, contiguousStrides, isContiguous, normDim, numelOf, sameShape, shapeStr } from '../shape';
 import { Tensor } from '../tensor';
 import { castK, copyInto, fullK } from './kernel';
 import { checkTensor } from './util';
@@ -116,6 +116,7 @@ export function squeeze(xIn: Tensor, dim?: number): Tensor {
 /** Insert a size-1 dim at `dim` (in [-ndim-1, ndim]). */
 export function unsqueeze(xIn: Tensor, dim: number): Tensor {
   const x = checkTensor('unsqueeze', xIn);
+  if (x.ndim >= MAX_DIMS) throw new RangeError(`unsqueeze: tensors have at most ${MAX_DIMS} dims, got shape ${shapeStr(x.shape)}`);
   const d = normDim('unsqueeze', dim, x.ndim, true);
   const shape = [...x.shape.slice(0, d), 1, ...x.shape.slice(d)];
   const inner = d < x.ndim ? x.strides[d] * x.shape[d] : 1;
@@ -137,6 +138,7 @@ export function flatten(xIn: Tensor, start = 0, end = -1): Tensor {
 /** Elements start..start+length-1 along dim (a view). */
 export function narrow(xIn: Tensor, dim: number, start: number, length: number): Tensor {
   const x = checkTensor('narrow', xIn);
+  if (x.ndim === 0) throw new RangeError('narrow: cannot narrow a 0-d tensor');
   const d = normDim('narrow', dim, x.ndim);
   const n = x.shape[d];
   if (!Number.isInteger(start) || !Number.isInteger(length)) throw new TypeError('narrow: start and length must be integers');
@@ -149,6 +151,7 @@ export function narrow(xIn: Tensor, dim: number, start: number, length: number):
 /** Python-style slice start:end:step along dim (a view; negative indices count from the end). */
 export function slice(xIn: Tensor, dim: number, start = 0, end?: number, step = 1): Tensor {
   const x = checkTensor('slice', xIn);
+  if (x.ndim === 0) throw new RangeError('slice: cannot slice a 0-d tensor');
   const d = normDim('slice', dim, x.ndim);
   if (!Number.isInteger(step) || step < 1) throw new RangeError(`slice: step must be a positive integer, got ${step}`);
   if (!Number.isInteger(start) || (end !== undefined && !Number.isInteger(end))) throw new TypeError('slice: start and end must be integers');

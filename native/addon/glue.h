@@ -51,6 +51,14 @@ class Reader {
   size_t n_, i_ = 0;
 };
 
+// "op: msg", unless msg already starts with an op name ("name: ...").
+inline std::string prefixed(const char* op, const char* msg) {
+  std::string m(msg);
+  size_t colon = m.find(": ");
+  if (colon != std::string::npos && colon < 24 && m.find(' ') > colon) return m;
+  return std::string(op) + ": " + m;
+}
+
 // Runs fn, turning C++ exceptions into JS ones: out_of_range -> RangeError, invalid_argument ->
 // TypeError, bad_alloc -> RangeError("out of memory"), anything else -> Error.
 template <typename Fn>
@@ -61,9 +69,9 @@ Napi::Value guard(const Napi::CallbackInfo& info, const char* op, Fn&& fn) {
   } catch (const Napi::Error&) {
     throw;
   } catch (const std::out_of_range& e) {
-    throw Napi::RangeError::New(env, std::string(op) + ": " + e.what());
+    throw Napi::RangeError::New(env, prefixed(op, e.what()));
   } catch (const std::invalid_argument& e) {
-    throw Napi::TypeError::New(env, std::string(op) + ": " + e.what());
+    throw Napi::TypeError::New(env, prefixed(op, e.what()));
   } catch (const std::bad_alloc&) {
     throw Napi::RangeError::New(env, std::string(op) + ": out of memory");
   } catch (const std::exception& e) {

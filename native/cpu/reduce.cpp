@@ -164,6 +164,7 @@ Dims coalesce(const int64_t* shape, const int64_t* stride, int n) {
 // Calls fn(offset, first_flat_index, n) for each run of the innermost dim covering flat indices [f0, f1).
 template <typename F>
 void for_runs(const Dims& g, int64_t f0, int64_t f1, F&& fn) {
+  if (f0 >= f1) return;  // empty range (also guards the divisions below when a dim is 0)
   if (g.nd == 0) {  // a single element
     if (f0 < f1) fn(int64_t(0), int64_t(0), int64_t(1));
     return;
