@@ -212,7 +212,9 @@ export function randint(low: number, high: number, shape: readonly number[], o: 
   const c = randomOpts('randint', o);
   if (!Number.isInteger(low) || !Number.isInteger(high)) throw new TypeError('randint: low and high must be integers');
   if (high <= low) throw new RangeError(`randint: high (${high}) must be greater than low (${low})`);
-  if (high - low > 2 ** 32) throw new RangeError('randint: the range high - low must be at most 2^32');
+  const dt = c.dtype ?? 'int32';
+  const maxRange = dt === 'float64' ? 2 ** 53 : 2 ** 32;
+  if (high - low > maxRange) throw new RangeError(`randint: the range high - low must be at most ${dt === 'float64' ? '2^53' : '2^32'} for ${dt}`);
   return finish('randint', randomK(checkShape('randint', shape), c.dtype ?? 'int32', 2, nextDraw('randint', c.seed), low, high), c);
 }
 

@@ -61,7 +61,8 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
   const lo = min === undefined || min === null ? NaN : checkNumber('clamp', min, 'min');
   const hi = max === undefined || max === null ? NaN : checkNumber('clamp', max, 'max');
   if (Number.isNaN(lo) && Number.isNaN(hi)) throw new TypeError('clamp: at least one of min and max must be given');
-  return unary('clamp', U.CLAMP, x, (g, x) => mulK(g, castK(unaryK(U.CLAMP_MASK, x, lo, hi, 'float32'), g.dtype)), true, lo, hi);
+  const intBounds = (Number.isNaN(lo) || Number.isInteger(lo)) && (Number.isNaN(hi) || Number.isInteger(hi));
+  return unary('clamp', U.CLAMP, x, (g, x) => mulK(g, castK(unaryK(U.CLAMP_MASK, x, lo, hi, 'float32'), g.dtype)), intBounds, lo, hi);
 }
 
 // ---- binary --------------------------------------------------------------------------------------
@@ -112,7 +113,9 @@ function binaryScalar(spec: BinarySpec, a: TensorOrNumber, b: TensorOrNumber): T
   const s = (reversed ? a : b) as number;
   const sc = spec.scalar;
   const code = sc ? (reversed ? sc.rcode : sc.code) : undefined;
-  if (!sc || code === undefined) {
+  // int32 add/sub/mul with an integer must wrap like the tensor kernels: use a 0-d int32 tensor
+  const intWrap = x.dtype === 'int32' && Number.isInteger(s) && (spec.code === B.ADD || spec.code === B.SUB || spec.code === B.MUL);
+  if (!sc || code === undefined || intWrap) {
     // no scalar kernel: make a 0-d tensor
     const st = fullK([], s, x.dtype === 'int32' && !Number.isInteger(s) ? 'float32' : x.dtype);
     return reversed ? binary(spec, st, x) : binary(spec, x, st);

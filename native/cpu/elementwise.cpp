@@ -11,6 +11,9 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "../kernels/elementwise.h"
 #include "cpu.h"
@@ -76,6 +79,43 @@ void map0(const View& out, F f) {
   });
 }
 
+// Contiguous run of out[i] = f(a[i]); the compiler vectorises it for the ops of elementwise.h.
+template <typename TO, typename TA, typename F>
+TD_FORCEINLINE void contiguous1(int64_t n, TO* o, const TA* x, const F& f) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) o[i] = f(x[i]);
+}
+
+// SQRT / RSQRT of float dtypes. GCC keeps sqrtf/sqrt scalar under the default -fmath-errno, so their
+// contiguous runs use SSE2 sqrtps/sqrtpd explicitly. Both are correctly rounded, exactly like the scalar
+// kern::op_sqrt / op_rsqrt used for the tails, so results do not depend on the path.
+template <typename T, bool Recip>
+struct SqrtFn {
+  TD_FORCEINLINE T operator()(T v) const { return Recip ? kern::op_rsqrt(v) : kern::op_sqrt(v); }
+};
+#if defined(__SSE2__)
+template <bool Recip>
+void contiguous1(int64_t n, float* o, const float* x, const SqrtFn<float, Recip>& f) {
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    __m128 v = _mm_sqrt_ps(_mm_loadu_ps(x + i));
+    if (Recip) v = _mm_div_ps(_mm_set1_ps(1.0f), v);
+    _mm_storeu_ps(o + i, v);
+  }
+  for (; i < n; i++) o[i] = f(x[i]);
+}
+template <bool Recip>
+void contiguous1(int64_t n, double* o, const double* x, const SqrtFn<double, Recip>& f) {
+  int64_t i = 0;
+  for (; i + 2 <= n; i += 2) {
+    __m128d v = _mm_sqrt_pd(_mm_loadu_pd(x + i));
+    if (Recip) v = _mm_div_pd(_mm_set1_pd(1.0), v);
+    _mm_storeu_pd(o + i, v);
+  }
+  for (; i < n; i++) o[i] = f(x[i]);
+}
+#endif
+
 // out[i] = f(a[i]).
 template <typename TO, typename TA, typename F>
 void map1(const View& out, const View& a, int64_t cost, F f) {
@@ -84,10 +124,9 @@ void map1(const View& out, const View& a, int64_t cost, F f) {
   detail::for_each(plan, worth_parallel(plan.numel, cost), [&f](int64_t n, char* const* p, const int64_t* s) {
     TO* o = reinterpret_cast<TO*>(p[0]);
     const TA* x = reinterpret_cast<const TA*>(p[1]);
-    if (s[0] == 1 && s[1] == 1) {  // contiguous: vectorised
-#pragma omp simd
-      for (int64_t i = 0; i < n; i++) o[i] = f(x[i]);
-    } else if (s[1] == 0) {        // broadcast scalar input
+    if (s[0] == 1 && s[1] == 1) {
+      contiguous1(n, o, x, f);
+    } else if (s[1] == 0) {  // broadcast scalar input
       const TO v = f(x[0]);
       for (int64_t i = 0; i < n; i++) o[i * s[0]] = v;
     } else {
@@ -167,8 +206,12 @@ void unary_t(int op, const View& out, const View& x, double p0, double p1) {
     TD_MATH(EXP, kMath, kern::op_exp(v))
     TD_MATH(LOG, kMath, kern::op_log(v))
     TD_MATH(LOG1P, kMath, kern::op_log1p(v))
-    TD_MATH(SQRT, kMath, kern::op_sqrt(v))
-    TD_MATH(RSQRT, kMath, kern::op_rsqrt(v))
+    case SQRT:
+      if constexpr (std::is_floating_point_v<T>) return map1<T, T>(out, x, kCheap, SqrtFn<T, false>{});
+      return map1<T, T>(out, x, kMath, [](T t) { return store_as<T>(kern::op_sqrt(static_cast<M>(t))); });
+    case RSQRT:
+      if constexpr (std::is_floating_point_v<T>) return map1<T, T>(out, x, kCheap, SqrtFn<T, true>{});
+      return map1<T, T>(out, x, kMath, [](T t) { return store_as<T>(kern::op_rsqrt(static_cast<M>(t))); });
     TD_MATH(SIN, kMath, kern::op_sin(v))
     TD_MATH(COS, kMath, kern::op_cos(v))
     TD_MATH(TANH, kMath, kern::op_tanh(v))

@@ -41,9 +41,14 @@ namespace gemm_detail {
 template <typename T>
 struct Kernel {
   using Fn = void (*)(int64_t kc, const T* a, const T* b, T* c, int64_t rsc, bool beta);
+  using DotFn = void (*)(int64_t m, int64_t k, const T* A, int64_t lda, const T* x, T* y, int64_t incy, bool beta);
+  using AxpyFn = void (*)(int64_t n, int64_t k, const T* x, int64_t incx, const T* B, int64_t ldb, T* y,
+                          int64_t incy, bool beta);
   Fn fn;
   int mr, nr;          // register tile
   int64_t mc, kc, nc;  // cache blocks (mc a multiple of mr, nc a multiple of nr)
+  DotFn dot;           // matrix-vector kernels (gemm_kernels.h)
+  AxpyFn axpy;
 };
 
 constexpr int kMaxMR = 8, kMaxNR = 16;            // bounds on mr / nr over all kernels (temp tile)
@@ -65,19 +70,21 @@ template <typename T> const Kernel<T>& kernel();
 
 template <> const Kernel<float>& kernel<float>() {
 #if TD_GEMM_X86
-  static const Kernel<float> avx2{ukr_f32_avx2_6x16, 6, 16, 120, 384, 4080};
+  static const Kernel<float> avx2{ukr_f32_avx2_6x16, 6, 16, 120, 384, 4080, dot_avx2<AvxF32>, axpy_avx2<AvxF32>};
   if (use_avx2()) return avx2;
 #endif
-  static const Kernel<float> portable{ukr_portable<float, 4, 8>, 4, 8, 128, 256, 2048};
+  static const Kernel<float> portable{ukr_portable<float, 4, 8>, 4, 8, 128, 256, 2048, dot_portable<float>,
+                                      axpy_portable<float>};
   return portable;
 }
 
 template <> const Kernel<double>& kernel<double>() {
 #if TD_GEMM_X86
-  static const Kernel<double> avx2{ukr_f64_avx2_6x8, 6, 8, 96, 256, 2040};
+  static const Kernel<double> avx2{ukr_f64_avx2_6x8, 6, 8, 96, 256, 2040, dot_avx2<AvxF64>, axpy_avx2<AvxF64>};
   if (use_avx2()) return avx2;
 #endif
-  static const Kernel<double> portable{ukr_portable<double, 4, 4>, 4, 4, 128, 256, 1024};
+  static const Kernel<double> portable{ukr_portable<double, 4, 4>, 4, 4, 128, 256, 1024, dot_portable<double>,
+                                       axpy_portable<double>};
   return portable;
 }
 
@@ -151,6 +158,54 @@ inline char* workspace(size_t bytes) {
 
 // ---- packing ---------------------------------------------------------------------------------------------
 
+// Transpose the first k4 (a multiple of the SIMD width) columns of one full MR-row panel of a
+// row-major A (csa == 1) into out[k][r] with 128-bit SSE shuffles (baseline on x86-64); returns
+// how many columns it packed (0 where there is no SIMD path), the caller packs the rest.
+#if TD_GEMM_X86
+template <int MR>
+int64_t pack_a_rows_simd(const float* src, int64_t rsa, int64_t kc, float* out) {
+  static_assert(MR == 4 || MR == 6, "float SIMD packing handles 4 or 6 rows");
+  int64_t k = 0;
+  for (; k + 4 <= kc; k += 4) {
+    float* o = out + k * MR;
+    __m128 r0 = _mm_loadu_ps(src + k), r1 = _mm_loadu_ps(src + rsa + k);
+    __m128 r2 = _mm_loadu_ps(src + 2 * rsa + k), r3 = _mm_loadu_ps(src + 3 * rsa + k);
+    _MM_TRANSPOSE4_PS(r0, r1, r2, r3);  // r_j now holds rows 0..3 of column k + j
+    _mm_storeu_ps(o, r0);
+    _mm_storeu_ps(o + MR, r1);
+    _mm_storeu_ps(o + 2 * MR, r2);
+    _mm_storeu_ps(o + 3 * MR, r3);
+    if constexpr (MR == 6) {  // rows 4 and 5: interleave into (row 4, row 5) pairs per column
+      const __m128 r4 = _mm_loadu_ps(src + 4 * rsa + k), r5 = _mm_loadu_ps(src + 5 * rsa + k);
+      const __m128 lo = _mm_unpacklo_ps(r4, r5), hi = _mm_unpackhi_ps(r4, r5);
+      _mm_storel_pi(reinterpret_cast<__m64*>(o + 4), lo);
+      _mm_storeh_pi(reinterpret_cast<__m64*>(o + MR + 4), lo);
+      _mm_storel_pi(reinterpret_cast<__m64*>(o + 2 * MR + 4), hi);
+      _mm_storeh_pi(reinterpret_cast<__m64*>(o + 3 * MR + 4), hi);
+    }
+  }
+  return k;
+}
+
+template <int MR>
+int64_t pack_a_rows_simd(const double* src, int64_t rsa, int64_t kc, double* out) {
+  static_assert(MR % 2 == 0, "double SIMD packing handles row pairs");
+  int64_t k = 0;
+  for (; k + 2 <= kc; k += 2) {
+    double* o = out + k * MR;
+    for (int r = 0; r < MR; r += 2) {
+      const __m128d x = _mm_loadu_pd(src + r * rsa + k), y = _mm_loadu_pd(src + (r + 1) * rsa + k);
+      _mm_storeu_pd(o + r, _mm_unpacklo_pd(x, y));
+      _mm_storeu_pd(o + MR + r, _mm_unpackhi_pd(x, y));
+    }
+  }
+  return k;
+}
+#else
+template <int MR, typename T>
+int64_t pack_a_rows_simd(const T*, int64_t, int64_t, T*) { return 0; }
+#endif
+
 // Pack the mc x kc block at A (strides rsa, csa) into MR-row micro-panels: out[panel][k][r],
 // zero-padding the last panel's missing rows.
 template <typename T, int MR>
@@ -171,21 +226,24 @@ void pack_a_mr(int64_t mc, int64_t kc, const T* A, int64_t rsa, int64_t csa, T* 
   for (int64_t p = 0; p < panels; p++, out += MR * kc) {  // row-major or general A: panel by panel
     const int rows = int(std::min<int64_t>(MR, mc - p * MR));
     const T* src = A + p * MR * rsa;
-    // Row by row, so a row-major A is read as one sequential stream.
-    for (int r = 0; r < rows; r++)
-      for (int64_t k = 0; k < kc; k++) out[k * MR + r] = src[r * rsa + k * csa];
-    for (int r = rows; r < MR; r++)
-      for (int64_t k = 0; k < kc; k++) out[k * MR + r] = T(0);
+    int64_t k0 = 0;
+    if (rows == MR && csa == 1) {
+      k0 = pack_a_rows_simd<MR>(src, rsa, kc, out);
+      if (k0 == kc) continue;
+    }
+    for (int64_t k = k0; k < kc; k++) {
+      for (int r = 0; r < rows; r++) out[k * MR + r] = src[r * rsa + k * csa];
+      for (int r = rows; r < MR; r++) out[k * MR + r] = T(0);
+    }
   }
 }
 
 template <typename T>
 void pack_a(int mr, int64_t mc, int64_t kc, const T* A, int64_t rsa, int64_t csa, T* out) {
-  switch (mr) {
-    case 4: pack_a_mr<T, 4>(mc, kc, A, rsa, csa, out); break;
-    case 6: pack_a_mr<T, 6>(mc, kc, A, rsa, csa, out); break;
-    default: pack_a_mr<T, 8>(mc, kc, A, rsa, csa, out); break;
-  }
+  if (mr == 4)  // the kernels use MR = 4 or 6
+    pack_a_mr<T, 4>(mc, kc, A, rsa, csa, out);
+  else
+    pack_a_mr<T, 6>(mc, kc, A, rsa, csa, out);
 }
 
 // Pack micro-panels [p0, p1) of the kc x nc block at B into NR-column micro-panels: panel p goes to
@@ -429,6 +487,71 @@ void gemm_each(const Kernel<T>& kr, const Batched<T>& bt, int max_threads) {
   }
 }
 
+// ---- matrix-vector products ------------------------------------------------------------------------------
+
+// A product with M == 1 or N == 1 recast as  y (+)= matrix-vector, in one of the kernels' two forms.
+template <typename T>
+struct Gemv {
+  bool dot;           // dot form: y[i] = sum_k mat[i*ld + k] * x[k]; else axpy: y[j] = sum_k x[k] mat[k*ld + j]
+  int64_t n, k;       // outputs, reduction length
+  const T* mat; int64_t ld;
+  const T* x; int64_t incx;
+  T* y; int64_t incy;
+  int64_t bs_mat, bs_x;  // batch strides of mat and x
+};
+
+// Recognise the four contiguous matrix-vector layouts; false for anything else.
+template <typename T>
+bool as_gemv(const Batched<T>& bt, Gemv<T>& g) {
+  const Problem<T>& P = bt.P;
+  if (P.N == 1 && P.csa == 1 && P.rsb == 1)  // rows of A . column of B
+    g = {true, P.M, P.K, P.A, P.rsa, P.B, 1, P.C, P.rsc, bt.bsa, bt.bsb};
+  else if (P.M == 1 && P.rsb == 1 && P.csa == 1)  // columns of B . row of A
+    g = {true, P.N, P.K, P.B, P.csb, P.A, 1, P.C, P.csc, bt.bsb, bt.bsa};
+  else if (P.M == 1 && P.csb == 1)  // row of A combines the rows of B
+    g = {false, P.N, P.K, P.B, P.rsb, P.A, P.csa, P.C, P.csc, bt.bsb, bt.bsa};
+  else if (P.N == 1 && P.rsa == 1)  // column of B combines the columns of A
+    g = {false, P.M, P.K, P.A, P.csa, P.B, P.rsb, P.C, P.rsc, bt.bsa, bt.bsb};
+  else
+    return false;
+  return true;
+}
+
+// Outputs [j0, j1) of batch item p.
+template <typename T>
+void gemv_range(const Kernel<T>& kr, const Gemv<T>& g, int64_t bsc, bool beta, int64_t p, int64_t j0, int64_t j1) {
+  const T* mat = g.mat + p * g.bs_mat;
+  const T* x = g.x + p * g.bs_x;
+  T* y = g.y + p * bsc + j0 * g.incy;
+  if (g.dot)
+    kr.dot(j1 - j0, g.k, mat + j0 * g.ld, g.ld, x, y, g.incy, beta);
+  else
+    kr.axpy(j1 - j0, g.k, x, g.incx, mat + j0, g.ld, y, g.incy, beta);
+}
+
+// Split the outputs of every batch item into per-thread chunks (multiples of 64 elements); whole
+// items go to threads when there are enough of them. A broadcast C (bsc == 0) keeps the items in order.
+template <typename T>
+void gemm_gemv(const Kernel<T>& kr, const Gemv<T>& g, int64_t batch, int64_t bsc, bool beta, int max_threads) {
+  const int nth = threads_for(double(batch) * double(g.n) * double(g.k), max_threads);
+  if (nth == 1) {
+    for (int64_t p = 0; p < batch; p++) gemv_range(kr, g, bsc, beta, p, 0, g.n);
+    return;
+  }
+  const bool whole_items = batch >= nth && bsc != 0;
+  const int64_t chunk = round_up(ceil_div(g.n, whole_items ? 1 : nth), 64);
+  const int64_t nchunks = ceil_div(g.n, chunk);
+  const int64_t items = bsc != 0 ? batch : 1;  // items run concurrently
+#pragma omp parallel num_threads(nth)
+  for (int64_t p0 = 0; p0 < batch; p0 += items) {
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < items * nchunks; t++) {
+      const int64_t p = p0 + t / nchunks, j0 = (t % nchunks) * chunk;
+      gemv_range(kr, g, bsc, beta, p, j0, std::min(g.n, j0 + chunk));
+    }
+  }
+}
+
 // C = 0 (or unchanged) for K == 0.
 template <typename T>
 void gemm_empty_k(const Batched<T>& bt) {
@@ -440,7 +563,7 @@ void gemm_empty_k(const Batched<T>& bt) {
   }
 }
 
-// Column-major C (rsc == 1, csc != 1): compute C^T = B^T @ A^T instead, so C's tiles are row-major.
+// C^T = B^T @ A^T: the same product with the roles of rows and columns swapped.
 template <typename T>
 void transpose_problem(Problem<T>& P, int64_t& bsa, int64_t& bsb) {
   Problem<T> q = P;
@@ -452,6 +575,17 @@ void transpose_problem(Problem<T>& P, int64_t& bsa, int64_t& bsb) {
   P = q;
 }
 
+// Is computing C^T = B^T @ A^T cheaper? It is when C is column-major (the micro-kernel stores rows
+// of C directly only when csc == 1; other tiles go through the temporary tile) or when N is much
+// smaller than M (a matrix-vector product pads N up to NR = 16 but M only up to MR = 6).
+template <typename T>
+bool prefer_transposed(const Kernel<T>& kr, const Problem<T>& P) {
+  const auto cost = [&](int64_t m, int64_t n, bool row_major_c) {
+    return double(round_up(m, kr.mr)) * double(round_up(n, kr.nr)) * (row_major_c ? 1.0 : 1.3);
+  };
+  return cost(P.N, P.M, P.rsc == 1) < cost(P.M, P.N, P.csc == 1);
+}
+
 template <typename T>
 void gemm(int64_t batch, int64_t M, int64_t N, int64_t K, const T* A, int64_t bsa, int64_t rsa, int64_t csa,
           const T* B, int64_t bsb, int64_t rsb, int64_t csb, T* C, int64_t bsc, int64_t rsc, int64_t csc,
@@ -459,10 +593,12 @@ void gemm(int64_t batch, int64_t M, int64_t N, int64_t K, const T* A, int64_t bs
   if (batch <= 0 || M <= 0 || N <= 0) return;
   Batched<T> bt{batch, bsa, bsb, bsc, {M, N, K, A, rsa, csa, B, rsb, csb, C, rsc, csc, accumulate}};
   if (K <= 0) return gemm_empty_k(bt);
-  if (bt.P.csc != 1 && bt.P.rsc == 1 && bt.P.M > 1) transpose_problem(bt.P, bt.bsa, bt.bsb);
-
   const Kernel<T>& kr = kernel<T>();
   const int max_threads = omp_in_parallel() ? 1 : std::max(1, omp_get_max_threads());
+  Gemv<T> g;
+  if (as_gemv(bt, g)) return gemm_gemv(kr, g, batch, bsc, accumulate, max_threads);
+  if (prefer_transposed(kr, bt.P)) transpose_problem(bt.P, bt.bsa, bt.bsb);
+
   const double work = double(bt.P.M) * double(bt.P.N) * double(bt.P.K);
   const int batch_threads = int(std::min<double>(max_threads, batch));
   // Split the batch when every thread gets whole matrices of worthwhile size, evenly or plenty of them.

@@ -1,6 +1,7 @@
 // strided_loop.h — the N-d strided iteration engine behind the CPU elementwise and indexing kernels
 // (internal to native/cpu). A Plan describes N operands that share one shape; for_each() walks it in
-// row-major order and hands the innermost dim to a callback in runs, optionally split across threads.
+// row-major order (or in 2-d tiles when an operand is transposed) and hands runs along the innermost dim
+// to a callback, optionally split across threads.
 #pragma once
 #include <omp.h>
 #include <algorithm>
@@ -111,11 +112,90 @@ inline int64_t share_begin(int64_t n, int t, int nt) {
   return b & ~int64_t(15);
 }
 
-// Runs `inner` over the whole plan, split across the OpenMP threads when `parallel`.
+// ---- tiled walk for transposed operands ------------------------------------------------------------
+// A plain row-major walk is slow when an operand moves through memory with a large stride along the
+// innermost dim but with unit stride along another dim `td` (a transposed or permuted view, e.g. making
+// x.T contiguous): every element touches a new cache line. Such plans are walked in tiles of
+// kTileRows (along td) x kTileCols (along the innermost dim), so each cache line of either side is used
+// fully while it is in L1/L2. Work items are blocks of kTileRows rows of a kSuperCols-wide column band,
+// ordered rows-fastest, so consecutive items reuse the same pages of the transposed operand.
+constexpr int64_t kTileRows = 16;
+constexpr int64_t kTileCols = 16;
+constexpr int64_t kSuperCols = 256;
+
+// The dim to tile together with the innermost one, or -1 when the plain walk is fine.
+template <int N>
+int transposed_dim(const Plan<N>& p) {
+  if (p.ndim < 2 || p.numel < 4096) return -1;
+  const int last = p.ndim - 1;
+  for (int k = 0; k < N; k++) {
+    if (p.stride[last][k] < 8) continue;  // contiguous, broadcast, or still dense enough
+    for (int d = last - 1; d >= 0; d--)
+      if (p.stride[d][k] == 1) return d;
+  }
+  return -1;
+}
+
+// Number of work items of the tiled walk.
+template <int N>
+int64_t tile_items(const Plan<N>& p, int td) {
+  const int64_t rows = p.shape[td], cols = p.shape[p.ndim - 1];
+  const int64_t other = p.numel / (rows * cols);
+  return other * ((cols + kSuperCols - 1) / kSuperCols) * ((rows + kTileRows - 1) / kTileRows);
+}
+
+// Work items [item0, item1): item = (position in the other dims, column band, block of rows).
+template <int N, typename F>
+void run_tiles(const Plan<N>& p, int td, int64_t item0, int64_t item1, F& inner) {
+  const int last = p.ndim - 1;
+  const int64_t rows = p.shape[td], cols = p.shape[last];
+  const int64_t nrow = (rows + kTileRows - 1) / kTileRows, nband = (cols + kSuperCols - 1) / kSuperCols;
+  for (int64_t it = item0; it < item1; it++) {
+    const int64_t r0 = it % nrow * kTileRows, r1 = std::min(rows, r0 + kTileRows);
+    const int64_t b0 = it / nrow % nband * kSuperCols, b1 = std::min(cols, b0 + kSuperCols);
+    int64_t o = it / nrow / nband;
+    char* base[N];
+    for (int k = 0; k < N; k++) base[k] = p.base[k];
+    for (int d = last - 1; d >= 0; d--) {  // decompose o over the other dims
+      if (d == td) continue;
+      const int64_t i = o % p.shape[d];
+      o /= p.shape[d];
+      for (int k = 0; k < N; k++) base[k] += i * p.stride[d][k] * p.esize[k];
+    }
+    for (int64_t c0 = b0; c0 < b1; c0 += kTileCols) {
+      const int64_t n = std::min(kTileCols, b1 - c0);
+      for (int64_t r = r0; r < r1; r++) {
+        char* ptr[N];
+        for (int k = 0; k < N; k++) ptr[k] = base[k] + (r * p.stride[td][k] + c0 * p.stride[last][k]) * p.esize[k];
+        inner(n, static_cast<char* const*>(ptr), p.stride[last]);
+      }
+    }
+  }
+}
+
+// Runs `inner` over the whole plan (row-major, or tiled for transposed operands), split across the
+// OpenMP threads when `parallel`. Every element is visited exactly once whatever the thread count.
 template <int N, typename F>
 void for_each(const Plan<N>& p, bool parallel, F inner) {
   if (p.numel == 0) return;
-  if (!parallel || omp_get_max_threads() == 1) {
+  parallel = parallel && omp_get_max_threads() > 1;
+  const int td = transposed_dim(p);
+  if (td >= 0) {
+    const int64_t items = tile_items(p, td);
+    if (!parallel) {
+      run_tiles(p, td, 0, items, inner);
+      return;
+    }
+#pragma omp parallel
+    {
+      const int nt = omp_get_num_threads(), t = omp_get_thread_num();
+      const int64_t b = items / nt * t + std::min<int64_t>(t, items % nt);
+      const int64_t e = items / nt * (t + 1) + std::min<int64_t>(t + 1, items % nt);
+      if (b < e) run_tiles(p, td, b, e, inner);
+    }
+    return;
+  }
+  if (!parallel) {
     run_range(p, 0, p.numel, inner);
     return;
   }
