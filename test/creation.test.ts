@@ -3,20 +3,7 @@
 // bit-exact Philox 4x32-10 reference (written here from the Random123 paper / philox.h layout).
 import t from 'tap';
 import * as td from '../lib/index';
-
-/** The assertion methods the helpers use (satisfied by t and by every subtest). */
-interface Test { ok(v: unknown, msg: string): unknown; equal(a: unknown, b: unknown, msg: string): unknown; pass(msg: string): unknown; fail(msg: string): unknown }
-
-function throwsKind(tt: Test, fn: () => unknown, kind: Function, msg: string): void {
-  try {
-    fn();
-    tt.fail(`${msg}: did not throw`);
-  } catch (e) {
-    tt.ok(e instanceof kind, `${msg}: throws ${kind.name} (got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message})`);
-  }
-}
-
-const arr = (x: td.Tensor): number[] => Array.from(x.dataSync());
+import { throwsKind, arr } from './helpers/check';
 
 // ---- tensor() ------------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import * as cp from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as td from '../lib/index';
+import { rng } from './helpers/check';
 
 type Tensor = td.Tensor;
 
@@ -485,17 +486,6 @@ function argArb(spec: string): fc.Arbitrary<Desc> {
 
 interface Ctx { first: Tensor | null; leaves: Tensor[] }
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function mkTensor(d: TDesc, ctx: Ctx): Tensor {
   let shape = d.shape.slice();
   const f = ctx.first;
@@ -527,7 +517,7 @@ function materialize(d: Desc, ctx: Ctx): unknown {
     case 'suffix': return ctx.first ? ctx.first.shape.slice(Math.max(0, ctx.first.ndim - d.n)) : [d.n];
     case 'perm': {
       const n = ctx.first ? ctx.first.ndim : 2;
-      const r = mulberry(d.seed);
+      const r = rng(d.seed);
       const p = Array.from({ length: n }, (_, i) => i);
       for (let i = n - 1; i > 0; i--) { const j = Math.floor(r() * (i + 1)); [p[i], p[j]] = [p[j], p[i]]; }
       return p;

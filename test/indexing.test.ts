@@ -2,44 +2,13 @@
 // out-of-range indices, oneHot.
 import t from 'tap';
 import * as td from '../lib/index';
+import { throwsKind, arr, range, rng, stridesOf, numelOf } from './helpers/check';
 
-/** The assertion methods the helpers use (satisfied by t and by every subtest). */
-interface Test { ok(v: unknown, msg: string): unknown; equal(a: unknown, b: unknown, msg: string): unknown; pass(msg: string): unknown; fail(msg: string): unknown }
-
-function throwsKind(tt: Test, fn: () => unknown, kind: Function, msg: string): void {
-  try {
-    fn();
-    tt.fail(`${msg}: did not throw`);
-  } catch (e) {
-    tt.ok(e instanceof kind, `${msg}: throws ${kind.name} (got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message})`);
-  }
-}
-
-const arr = (x: td.Tensor): number[] => Array.from(x.dataSync());
-const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => i + from);
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let z = a;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function randInts(seed: number, n: number, hi: number): number[] {
   const r = rng(seed);
   return Array.from({ length: n }, () => Math.floor(r() * hi));
 }
 
-function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) { s[i] = acc; acc *= shape[i]; }
-  return s;
-}
-const numelOf = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 /** Calls f(index, flat) for every multi-index of shape, in row-major order. */
 function each(shape: readonly number[], f: (idx: number[], flat: number) => void): void {
   const n = numelOf(shape);

@@ -2,35 +2,7 @@
 // broadcast batch dims, transposed / sliced operands, float32 and float64; bmm; linear; shape errors.
 import t from 'tap';
 import * as td from '../lib/index';
-
-/** The assertion methods the helpers use (satisfied by t and by every subtest). */
-interface Test { ok(v: unknown, msg: string): unknown; equal(a: unknown, b: unknown, msg: string): unknown; pass(msg: string): unknown; fail(msg: string): unknown }
-
-function throwsKind(tt: Test, fn: () => unknown, kind: Function, msg: string): void {
-  try {
-    fn();
-    tt.fail(`${msg}: did not throw`);
-  } catch (e) {
-    tt.ok(e instanceof kind, `${msg}: throws ${kind.name} (got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message})`);
-  }
-}
-
-const arr = (x: td.Tensor): number[] => Array.from(x.dataSync());
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let z = a;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function uniform(seed: number, n: number, lo = -1, hi = 1): number[] {
-  const r = rng(seed);
-  return Array.from({ length: n }, () => lo + (hi - lo) * r());
-}
+import { type Test, throwsKind, arr, uniform } from './helpers/check';
 
 type DT = 'float32' | 'float64';
 function rand(seed: number, shape: number[], dtype: DT): td.Tensor {

@@ -2,62 +2,7 @@
 // multiple, negative and all dims, keepdim true/false, contiguous and permuted inputs, against JS.
 import t from 'tap';
 import * as td from '../lib/index';
-
-/** The assertion methods the helpers use (satisfied by t and by every subtest). */
-interface Test { ok(v: unknown, msg: string): unknown; equal(a: unknown, b: unknown, msg: string): unknown; pass(msg: string): unknown; fail(msg: string): unknown }
-
-function throwsKind(tt: Test, fn: () => unknown, kind: Function, msg: string): void {
-  try {
-    fn();
-    tt.fail(`${msg}: did not throw`);
-  } catch (e) {
-    tt.ok(e instanceof kind, `${msg}: throws ${kind.name} (got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message})`);
-  }
-}
-
-const arr = (x: td.Tensor): number[] => Array.from(x.dataSync());
-
-function close(tt: Test, got: ArrayLike<number>, want: ArrayLike<number>, rtol: number, atol: number, msg: string): void {
-  if (got.length !== want.length) {
-    tt.fail(`${msg}: length ${got.length} vs ${want.length}`);
-    return;
-  }
-  let worst = -1, worstExcess = 0;
-  for (let i = 0; i < got.length; i++) {
-    const g = got[i], w = want[i];
-    if (Number.isNaN(w) || !Number.isFinite(w)) {
-      if (!Object.is(g, w) && !(Number.isNaN(g) && Number.isNaN(w))) { worst = i; worstExcess = Infinity; break; }
-      continue;
-    }
-    const excess = Math.abs(g - w) - (rtol * Math.abs(w) + atol);
-    if (!(excess <= 0) && (worst < 0 || excess > worstExcess)) { worst = i; worstExcess = excess; }
-  }
-  if (worst < 0) tt.pass(msg);
-  else tt.fail(`${msg}: element ${worst} got ${got[worst]}, expected ${want[worst]} (rtol ${rtol}, atol ${atol})`);
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let z = a;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function uniform(seed: number, n: number, lo: number, hi: number): number[] {
-  const r = rng(seed);
-  return Array.from({ length: n }, () => lo + (hi - lo) * r());
-}
-
-function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) { s[i] = acc; acc *= shape[i]; }
-  return s;
-}
-const numelOf = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+import { throwsKind, close, arr, uniform, stridesOf, numelOf } from './helpers/check';
 
 /** Row-major data of x.permute(perm), computed in JS. */
 function permuteJS(data: ArrayLike<number>, shape: readonly number[], perm: readonly number[]): { data: number[]; shape: number[] } {

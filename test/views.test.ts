@@ -3,21 +3,7 @@
 // needed; clone / detach; reading views back (toArray, dataSync, item, data()).
 import t from 'tap';
 import * as td from '../lib/index';
-
-/** The assertion methods the helpers use (satisfied by t and by every subtest). */
-interface Test { ok(v: unknown, msg: string): unknown; equal(a: unknown, b: unknown, msg: string): unknown; pass(msg: string): unknown; fail(msg: string): unknown }
-
-function throwsKind(tt: Test, fn: () => unknown, kind: Function, msg: string): void {
-  try {
-    fn();
-    tt.fail(`${msg}: did not throw`);
-  } catch (e) {
-    tt.ok(e instanceof kind, `${msg}: throws ${kind.name} (got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message})`);
-  }
-}
-
-const arr = (x: td.Tensor): number[] => Array.from(x.dataSync());
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+import { type Test, throwsKind, arr, range } from './helpers/check';
 
 /** [2,3,4] float32 with values 0..23. */
 const base = () => td.tensor(range(24), { shape: [2, 3, 4] });
