@@ -63,14 +63,13 @@ void check_dtype(const View& v, int dt, const char* what) {
 }
 
 // ---- loops -------------------------------------------------------------------------------------------
-// out[i] = f() — for fill.
-template <typename TO, typename F>
-void map0(const View& out, F f) {
+// out[i] = v — for fill.
+template <typename TO>
+void map0(const View& out, TO v) {
   const Operand ops[1] = {operand(out)};
   const auto plan = detail::make_plan(out.ndim, out.shape, ops);
-  detail::for_each(plan, worth_parallel(plan.numel), [&f](int64_t n, char* const* p, const int64_t* s) {
+  detail::for_each(plan, worth_parallel(plan.numel), [v](int64_t n, char* const* p, const int64_t* s) {
     TO* o = reinterpret_cast<TO*>(p[0]);
-    const TO v = f();
     if (s[0] == 1) {
       for (int64_t i = 0; i < n; i++) o[i] = v;
     } else {
@@ -207,11 +206,15 @@ void unary_t(int op, const View& out, const View& x, double p0, double p1) {
     TD_MATH(LOG, kMath, kern::op_log(v))
     TD_MATH(LOG1P, kMath, kern::op_log1p(v))
     case SQRT:
-      if constexpr (std::is_floating_point_v<T>) return map1<T, T>(out, x, kCheap, SqrtFn<T, false>{});
-      return map1<T, T>(out, x, kMath, [](T t) { return store_as<T>(kern::op_sqrt(static_cast<M>(t))); });
+      if constexpr (std::is_floating_point_v<T>)
+        return map1<T, T>(out, x, kCheap, SqrtFn<T, false>{});
+      else
+        return map1<T, T>(out, x, kMath, [](T t) { return store_as<T>(kern::op_sqrt(static_cast<M>(t))); });
     case RSQRT:
-      if constexpr (std::is_floating_point_v<T>) return map1<T, T>(out, x, kCheap, SqrtFn<T, true>{});
-      return map1<T, T>(out, x, kMath, [](T t) { return store_as<T>(kern::op_rsqrt(static_cast<M>(t))); });
+      if constexpr (std::is_floating_point_v<T>)
+        return map1<T, T>(out, x, kCheap, SqrtFn<T, true>{});
+      else
+        return map1<T, T>(out, x, kMath, [](T t) { return store_as<T>(kern::op_rsqrt(static_cast<M>(t))); });
     TD_MATH(SIN, kMath, kern::op_sin(v))
     TD_MATH(COS, kMath, kern::op_cos(v))
     TD_MATH(TANH, kMath, kern::op_tanh(v))
@@ -324,8 +327,7 @@ void cast(const View& out, const View& x) {
 void fill(const View& out, double value) {
   dispatch_dtype(out.dtype, "fill", [&](auto tag) {
     using T = decltype(tag);
-    const T v = store_as<T>(value);
-    map0<T>(out, [v] { return v; });
+    map0<T>(out, store_as<T>(value));
   });
 }
 

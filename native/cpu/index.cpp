@@ -69,7 +69,16 @@ void gather_t(const View& out, const View& x, const View& idx, int dim) {
     T* o = reinterpret_cast<T*>(p[0]);
     const int32_t* ix = reinterpret_cast<const int32_t*>(p[1]);
     const T* xp = reinterpret_cast<const T*>(p[2]);
-    for (int64_t i = 0; i < n; i++) o[i * s[0]] = xp[i * s[2] + ix[i * s[1]] * xdim];
+    if (s[1] == 0) {  // one index for the whole run (an expanded index, e.g. an embedding lookup): copy
+      const T* src = xp + ix[0] * xdim;
+      if (s[0] == 1 && s[2] == 1) {
+        for (int64_t i = 0; i < n; i++) o[i] = src[i];
+      } else {
+        for (int64_t i = 0; i < n; i++) o[i * s[0]] = src[i * s[2]];
+      }
+    } else {
+      for (int64_t i = 0; i < n; i++) o[i * s[0]] = xp[i * s[2] + ix[i * s[1]] * xdim];
+    }
   });
 }
 

@@ -99,7 +99,9 @@ struct ExtremumP {
   static Out finish(const Acc& a, int64_t) { return a; }
 };
 
-// ARGMAX (IsMax) / ARGMIN: first occurrence, the first NaN wins. idx < 0 marks an empty accumulator.
+// ARGMAX (IsMax) / ARGMIN: first occurrence, the first NaN wins. The accumulator starts at -inf (+inf)
+// with index -1 and takes v when it is strictly better, so an all -inf (+inf) range keeps index -1,
+// which finish() maps to 0, the first occurrence.
 template <typename T, bool IsMax>
 struct ArgP {
   using In = T;
@@ -108,19 +110,20 @@ struct ArgP {
     T v;
     int64_t i;
   };
+  // v beats cur: cur is not NaN, and v is NaN or strictly better.
   static TD_FORCEINLINE bool better(T v, T cur) {
-    return (IsMax ? v > cur : v < cur) || (v != v && cur == cur);
+    return (cur == cur) & !(IsMax ? v <= cur : v >= cur);
   }
-  static TD_FORCEINLINE Acc init() { return Acc{T(0), -1}; }
+  static TD_FORCEINLINE Acc init() { return Acc{ExtremumP<T, IsMax>::init(), -1}; }
   static TD_FORCEINLINE void add(Acc& a, T v, int64_t i) {
-    if (a.i < 0 || better(v, a.v)) a = Acc{v, i};
+    if (better(v, a.v)) a = Acc{v, i};
   }
   static TD_FORCEINLINE void merge(Acc& a, const Acc& b) {
     if (b.i < 0) return;
     const bool tie = b.v == a.v || (b.v != b.v && a.v != a.v);
     if (a.i < 0 || better(b.v, a.v) || (tie && b.i < a.i)) a = b;
   }
-  static Out finish(const Acc& a, int64_t) { return static_cast<int32_t>(a.i); }
+  static Out finish(const Acc& a, int64_t) { return static_cast<int32_t>(a.i < 0 ? 0 : a.i); }
 };
 
 // ---- geometry ------------------------------------------------------------------------------------
@@ -220,11 +223,22 @@ TD_FORCEINLINE void accumulate_run(typename P::Acc* lanes, const typename P::In*
 }
 
 // Accumulator of the reduced flat range [r0, r1) of the block starting at x (r0 a multiple of kBlock).
+// Short ranges are folded sequentially; longer ones in kBlock blocks of kLanes interleaved lanes.
 template <class P>
 typename P::Acc reduce_range(const typename P::In* x, const Dims& rd, int64_t r0, int64_t r1) {
   using Acc = typename P::Acc;
   Acc total = P::init();
   const int64_t s = rd.inner_stride();
+  if (r1 - r0 < 4 * kLanes) {
+    if (rd.nd <= 1) {
+      for (int64_t i = r0; i < r1; i++) P::add(total, x[i * s], i);
+    } else {
+      for_runs(rd, r0, r1, [&](int64_t off, int64_t i0, int64_t n) {
+        for (int64_t i = 0; i < n; i++) P::add(total, x[off + i * s], i0 + i);
+      });
+    }
+    return total;
+  }
   for (int64_t b0 = r0; b0 < r1; b0 += kBlock) {
     Acc lanes[kLanes];
     for (int j = 0; j < kLanes; j++) lanes[j] = P::init();
@@ -243,22 +257,29 @@ void reduce_rows(const View& out, const View& x, const Dims& od, const Dims& rd)
   const T* xp = x.ptr<T>();
   typename P::Out* op = out.ptr<typename P::Out>();
   const int64_t M = od.numel, R = rd.numel;
+  const bool par = worth_parallel(M * R);
   int64_t G, glen;
   split_groups(M, R, kBlock, G, glen);
-  std::vector<Acc> part(G > 1 ? static_cast<size_t>(M * G) : 0);
-  const int64_t items = M * G;
-  const bool par = worth_parallel(M * R);
+  if (G == 1) {
+    // Chunks of consecutive outputs; for_runs walks their offsets without per-output divisions.
+    const int64_t chunk = std::max<int64_t>(1, 16384 / std::max<int64_t>(R, 1));
+    const int64_t nchunks = (M + chunk - 1) / chunk;
+    const int64_t os = od.inner_stride();
 #pragma omp parallel for schedule(static) if (par)
-  for (int64_t it = 0; it < items; it++) {
-    const int64_t m = it / G, g = it % G;
-    const Acc a = reduce_range<P>(xp + od.offset_of(m), rd, g * glen, std::min(R, (g + 1) * glen));
-    if (G == 1)
-      op[m] = P::finish(a, R);
-    else
-      part[static_cast<size_t>(it)] = a;
+    for (int64_t c = 0; c < nchunks; c++) {
+      for_runs(od, c * chunk, std::min(M, (c + 1) * chunk), [&](int64_t off, int64_t m0, int64_t n) {
+        for (int64_t k = 0; k < n; k++) op[m0 + k] = P::finish(reduce_range<P>(xp + off + k * os, rd, 0, R), R);
+      });
+    }
+    return;
   }
-  if (G == 1) return;
-#pragma omp parallel for schedule(static) if (par && M > 1)
+  // Few outputs: also split each reduced range into G groups, then combine the groups in order.
+  std::vector<Acc> part(static_cast<size_t>(M * G));
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t it = 0; it < M * G; it++) {
+    const int64_t m = it / G, g = it % G;
+    part[static_cast<size_t>(it)] = reduce_range<P>(xp + od.offset_of(m), rd, g * glen, std::min(R, (g + 1) * glen));
+  }
   for (int64_t m = 0; m < M; m++) {
     Acc a = part[static_cast<size_t>(m * G)];
     for (int64_t g = 1; g < G; g++) P::merge(a, part[static_cast<size_t>(m * G + g)]);
@@ -293,10 +314,22 @@ void reduce_columns(const View& out, const View& x, const Dims& od, const Dims& 
     for (int64_t j = 0; j < w; j++) acc[j] = P::init();
     const T* base = xp + orest.offset_of(o) + j0;
     for_runs(rd, g * glen, std::min(R, (g + 1) * glen), [&](int64_t off, int64_t r0, int64_t n) {
-      for (int64_t k = 0; k < n; k++) {
+      int64_t k = 0;
+      for (; k + 4 <= n; k += 4) {  // four rows per pass: one load/store of acc[j] per four elements
         const T* row = base + off + k * rs;
         const int64_t r = r0 + k;
-        for (int64_t j = 0; j < w; j++) P::add(acc[j], row[j], r);
+        for (int64_t j = 0; j < w; j++) {
+          Acc a = acc[j];
+          P::add(a, row[j], r);
+          P::add(a, row[j + rs], r + 1);
+          P::add(a, row[j + 2 * rs], r + 2);
+          P::add(a, row[j + 3 * rs], r + 3);
+          acc[j] = a;
+        }
+      }
+      for (; k < n; k++) {
+        const T* row = base + off + k * rs;
+        for (int64_t j = 0; j < w; j++) P::add(acc[j], row[j], r0 + k);
       }
     });
     const int64_t m0 = o * V + j0;
@@ -344,18 +377,20 @@ void reduce_t(int op, const View& out, const View& x, int nred) {
 }
 
 // ---- softmax --------------------------------------------------------------------------------------
+// One row: max (NaN-propagating), exp(x - max) summed in double, then normalise (or subtract the log-sum).
 template <typename T>
 void softmax_row(T* o, const T* x, int64_t n, bool log) {
+  using MaxP = ExtremumP<T, true>;
   T lanes[kLanes];
-  for (int j = 0; j < kLanes; j++) lanes[j] = ExtremumP<T, true>::init();
-  accumulate_run<ExtremumP<T, true>>(lanes, x, 1, n, 0);
-  for (int j = 1; j < kLanes; j++) ExtremumP<T, true>::merge(lanes[0], lanes[j]);
+  for (int j = 0; j < kLanes; j++) lanes[j] = MaxP::init();
+  accumulate_run<MaxP>(lanes, x, 1, n, 0);
+  for (int j = 1; j < kLanes; j++) MaxP::merge(lanes[0], lanes[j]);
   const T mx = lanes[0];
-  double sum = 0;  // accumulated in double: a float sum drifts ~1e-5 relative over 1e5 elements
+  double sum = 0;
   if (log) {
 #pragma omp simd reduction(+ : sum)
-    for (int64_t i = 0; i < n; i++) sum += (double)kern::td_exp(x[i] - mx);
-    const T lse = (T)std::log(sum);
+    for (int64_t i = 0; i < n; i++) sum += static_cast<double>(kern::td_exp(x[i] - mx));
+    const T lse = static_cast<T>(std::log(sum));
 #pragma omp simd
     for (int64_t i = 0; i < n; i++) o[i] = (x[i] - mx) - lse;
   } else {
@@ -363,9 +398,9 @@ void softmax_row(T* o, const T* x, int64_t n, bool log) {
     for (int64_t i = 0; i < n; i++) {
       const T e = kern::td_exp(x[i] - mx);
       o[i] = e;
-      sum += (double)e;
+      sum += static_cast<double>(e);
     }
-    const T inv = (T)(1.0 / sum);
+    const T inv = static_cast<T>(1.0 / sum);
 #pragma omp simd
     for (int64_t i = 0; i < n; i++) o[i] *= inv;
   }

@@ -3,9 +3,10 @@
 // kernels both call these functions, so the backends agree on edge cases (NaN, infinities, int wrap).
 //
 // Conventions
-//  * Ops are templates over the compute type T (float or double). Integer tensors (I32) are computed
-//    natively only by the ops that have an int32_t overload below (they wrap modulo 2^32, like Int32Array);
-//    every other op is computed in double and stored back with saturate_i32().
+//  * Ops are templates over the compute type T (float or double). Integer tensors (I32): IDENTITY NEG ABS
+//    RELU SIGN SQUARE ADD SUB MUL MAXIMUM MINIMUM RELU_BWD and the comparisons are computed on int32_t
+//    (the int32_t overloads at the end wrap modulo 2^32, like Int32Array); every other op is computed in
+//    double and stored back with saturate_i32() (so integer DIV truncates toward zero).
 //  * Scalar parameters (p0, p1 of the unary ops) are converted to T by the caller before the call, like
 //    PyTorch's "wrapped number" rule (x_f32 > 0.1 compares against 0.1f).
 //  * Comparisons return bool; the caller stores 1.0f / 0.0f.
@@ -40,8 +41,8 @@ TD_FORCEINLINE float float_from_bits(uint32_t u) {
 #endif
 }
 
-// c ? a : b as a bit-mask blend. Used inside the float exp/tanh: with plain ?: GCC turns the clamps into
-// branches (it specialises the constant-input paths) and the loops stop vectorising.
+// c ? a : b as a bit-mask blend. Used inside the float polynomials: with plain ?: GCC turns some selects
+// into branches (it specialises the constant-input paths) and the loops stop vectorising.
 TD_FORCEINLINE float select_bits(bool c, float a, float b) {
   const uint32_t m = 0u - static_cast<uint32_t>(c);
   return float_from_bits((float_bits(a) & m) | (float_bits(b) & ~m));
