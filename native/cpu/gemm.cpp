@@ -1,27 +1,36 @@
 // gemm.cpp — batched, strided matrix multiply for the CPU backend (td::cpu::gemm_f32 / gemm_f64).
 //
-// Blocking scheme (Goto / BLIS style), per matrix of the batch:
+// Blocking scheme (Goto / BLIS style), run by each thread on its own block of C:
 //
-//   for jc in N step NC            B panel  KC x NC  packed once, shared by all threads  (lives in L3)
+//   for jc in N step NC              B panel  KC x NC  packed per thread                 (lives in L3)
 //     for pc in K step KC
-//       pack B[pc.., jc..]           into NR-column micro-panels (threads pack disjoint slices)
-//       for ic in my rows step MC  A block  MC x KC  packed per thread                  (lives in L2)
-//         pack A[ic.., pc..]         into MR-row micro-panels
-//         for jr in my columns step NR       B micro-panel KC x NR                       (lives in L1)
+//       pack B[pc.., jc..]             into NR-column micro-panels
+//       for ic in M step MC          A block  MC x KC  packed per thread                 (lives in L2)
+//         pack A[ic.., pc..]           into MR-row micro-panels
+//         for jr in NC step NR                 B micro-panel  KC x NR                    (lives in L1)
 //           for ir in MC step MR
-//             micro-kernel: MR x NR tile of C, accumulators in registers
+//             micro-kernel: MR x NR tile of C += A micro-panel @ B micro-panel, in registers
+//
+// f32: MR x NR = 6 x 16, MC = 120, KC = 384, NC = 4080.  f64: 6 x 8, MC = 96, KC = 256, NC = 2040.
+// K, M and N are cut into near-equal blocks no larger than these (K = 400 -> 2 x 200, not 384 + 16).
 //
 // Packing reads A and B through arbitrary element strides, so transposed and broadcast (stride 0)
 // operands cost nothing extra; panels are zero-padded to full MR / NR so the micro-kernel always
 // runs a full tile, and partial edge tiles of C are written back through a small temporary tile.
-// Threads: the 2-D grid (tm row groups x tn column groups) that wastes least padding is chosen per
-// problem; threads share the packed B panel and synchronise with two barriers per (jc, pc) block.
-// Batches of small matrices are instead split over the batch (each thread runs whole matrices).
-// Tiny problems (M*N*K < 32k) use a direct loop with no packing and no threads.
 //
-// Micro-kernels (gemm_kernels.h): AVX2+FMA 6x16 (f32) / 6x8 (f64), picked at run time when the CPU
-// has AVX2 and FMA and TD_GEMM_PORTABLE is not set to a non-"0" value; otherwise a portable kernel
-// (4x8 f32 / 4x4 f64) auto-vectorised for the baseline ISA. The file needs no -mavx2 flag.
+// Threads (OpenMP, omp_get_max_threads()):
+//   * one product: C is cut into a tm x tn grid of independent sub-products (whole MR / NR panels),
+//     chosen to balance padded work and duplicated packing; each thread packs its own A and B
+//     blocks into private buffers, so there are no barriers and no shared writes;
+//   * a batch of matrices: whole matrices go to threads when that balances (see gemm());
+//   * matrix-vector shapes (M == 1 or N == 1 with a contiguous operand) use streaming dot / axpy
+//     kernels split over the outputs; tiny products (M*N*K < 32k) use a direct loop on one thread.
+// A column-major C (or N much smaller than M) is computed as C^T = B^T @ A^T.
+//
+// Micro-kernels (gemm_kernels.h): AVX2+FMA, compiled per function with a target attribute and
+// picked at run time when the CPU has AVX2 and FMA and TD_GEMM_PORTABLE is unset (or "0");
+// otherwise portable kernels (4x8 f32 / 4x4 f64) auto-vectorised for the baseline ISA. The file
+// needs no -mavx2 flag, only -fopenmp; buffers are per-caller-thread, grow-only, 64-byte aligned.
 #include <omp.h>
 
 #include <algorithm>
@@ -51,9 +60,9 @@ struct Kernel {
   AxpyFn axpy;
 };
 
-constexpr int kMaxMR = 8, kMaxNR = 16;            // bounds on mr / nr over all kernels (temp tile)
+constexpr int kMaxMR = 6, kMaxNR = 16;            // bounds on mr / nr over all kernels (temp tile)
 constexpr double kTinyWork = 32768;               // M*N*K below this: direct loop
-constexpr double kWorkPerThread = 1 << 18;        // at least this many FMAs per extra thread
+constexpr double kWorkPerThread = 1 << 17;        // at least this many FMAs per extra thread
 constexpr double kSmallMatrix = double(1 << 21);  // batch of matrices below this: split the batch
 
 // TD_GEMM_PORTABLE=1 forces the portable kernels (read once).
@@ -155,55 +164,57 @@ inline char* workspace(size_t bytes) {
   return buf.p;
 }
 
-
 // ---- packing ---------------------------------------------------------------------------------------------
 
-// Transpose the first k4 (a multiple of the SIMD width) columns of one full MR-row panel of a
-// row-major A (csa == 1) into out[k][r] with 128-bit SSE shuffles (baseline on x86-64); returns
-// how many columns it packed (0 where there is no SIMD path), the caller packs the rest.
+// Transpose R rows (row stride ld, contiguous along k) into k-major order out[k*R + r] with 128-bit
+// SSE shuffles (baseline on x86-64): 4x4 blocks for floats, 2x2 for doubles. Packs the columns up
+// to the last whole SIMD block and returns how many; the caller packs the rest (0 without SIMD).
 #if TD_GEMM_X86
-template <int MR>
-int64_t pack_a_rows_simd(const float* src, int64_t rsa, int64_t kc, float* out) {
-  static_assert(MR == 4 || MR == 6, "float SIMD packing handles 4 or 6 rows");
+template <int R>
+int64_t pack_rows_simd(const float* src, int64_t ld, int64_t kc, float* out) {
+  static_assert(R % 2 == 0, "float SIMD packing handles groups of 4 rows and a last pair");
   int64_t k = 0;
   for (; k + 4 <= kc; k += 4) {
-    float* o = out + k * MR;
-    __m128 r0 = _mm_loadu_ps(src + k), r1 = _mm_loadu_ps(src + rsa + k);
-    __m128 r2 = _mm_loadu_ps(src + 2 * rsa + k), r3 = _mm_loadu_ps(src + 3 * rsa + k);
-    _MM_TRANSPOSE4_PS(r0, r1, r2, r3);  // r_j now holds rows 0..3 of column k + j
-    _mm_storeu_ps(o, r0);
-    _mm_storeu_ps(o + MR, r1);
-    _mm_storeu_ps(o + 2 * MR, r2);
-    _mm_storeu_ps(o + 3 * MR, r3);
-    if constexpr (MR == 6) {  // rows 4 and 5: interleave into (row 4, row 5) pairs per column
-      const __m128 r4 = _mm_loadu_ps(src + 4 * rsa + k), r5 = _mm_loadu_ps(src + 5 * rsa + k);
-      const __m128 lo = _mm_unpacklo_ps(r4, r5), hi = _mm_unpackhi_ps(r4, r5);
-      _mm_storel_pi(reinterpret_cast<__m64*>(o + 4), lo);
-      _mm_storeh_pi(reinterpret_cast<__m64*>(o + MR + 4), lo);
-      _mm_storel_pi(reinterpret_cast<__m64*>(o + 2 * MR + 4), hi);
-      _mm_storeh_pi(reinterpret_cast<__m64*>(o + 3 * MR + 4), hi);
+    float* o = out + k * R;
+    for (int r = 0; r + 4 <= R; r += 4) {
+      __m128 r0 = _mm_loadu_ps(src + r * ld + k), r1 = _mm_loadu_ps(src + (r + 1) * ld + k);
+      __m128 r2 = _mm_loadu_ps(src + (r + 2) * ld + k), r3 = _mm_loadu_ps(src + (r + 3) * ld + k);
+      _MM_TRANSPOSE4_PS(r0, r1, r2, r3);  // r_j now holds rows r..r+3 of column k + j
+      _mm_storeu_ps(o + r, r0);
+      _mm_storeu_ps(o + R + r, r1);
+      _mm_storeu_ps(o + 2 * R + r, r2);
+      _mm_storeu_ps(o + 3 * R + r, r3);
+    }
+    if constexpr (R % 4 == 2) {  // the last two rows: interleave into (row, row) pairs per column
+      constexpr int r = R - 2;
+      const __m128 x = _mm_loadu_ps(src + r * ld + k), y = _mm_loadu_ps(src + (r + 1) * ld + k);
+      const __m128 lo = _mm_unpacklo_ps(x, y), hi = _mm_unpackhi_ps(x, y);
+      _mm_storel_pi(reinterpret_cast<__m64*>(o + r), lo);
+      _mm_storeh_pi(reinterpret_cast<__m64*>(o + R + r), lo);
+      _mm_storel_pi(reinterpret_cast<__m64*>(o + 2 * R + r), hi);
+      _mm_storeh_pi(reinterpret_cast<__m64*>(o + 3 * R + r), hi);
     }
   }
   return k;
 }
 
-template <int MR>
-int64_t pack_a_rows_simd(const double* src, int64_t rsa, int64_t kc, double* out) {
-  static_assert(MR % 2 == 0, "double SIMD packing handles row pairs");
+template <int R>
+int64_t pack_rows_simd(const double* src, int64_t ld, int64_t kc, double* out) {
+  static_assert(R % 2 == 0, "double SIMD packing handles row pairs");
   int64_t k = 0;
   for (; k + 2 <= kc; k += 2) {
-    double* o = out + k * MR;
-    for (int r = 0; r < MR; r += 2) {
-      const __m128d x = _mm_loadu_pd(src + r * rsa + k), y = _mm_loadu_pd(src + (r + 1) * rsa + k);
+    double* o = out + k * R;
+    for (int r = 0; r < R; r += 2) {
+      const __m128d x = _mm_loadu_pd(src + r * ld + k), y = _mm_loadu_pd(src + (r + 1) * ld + k);
       _mm_storeu_pd(o + r, _mm_unpacklo_pd(x, y));
-      _mm_storeu_pd(o + MR + r, _mm_unpackhi_pd(x, y));
+      _mm_storeu_pd(o + R + r, _mm_unpackhi_pd(x, y));
     }
   }
   return k;
 }
 #else
-template <int MR, typename T>
-int64_t pack_a_rows_simd(const T*, int64_t, int64_t, T*) { return 0; }
+template <int R, typename T>
+int64_t pack_rows_simd(const T*, int64_t, int64_t, T*) { return 0; }
 #endif
 
 // Pack the mc x kc block at A (strides rsa, csa) into MR-row micro-panels: out[panel][k][r],
@@ -226,11 +237,7 @@ void pack_a_mr(int64_t mc, int64_t kc, const T* A, int64_t rsa, int64_t csa, T* 
   for (int64_t p = 0; p < panels; p++, out += MR * kc) {  // row-major or general A: panel by panel
     const int rows = int(std::min<int64_t>(MR, mc - p * MR));
     const T* src = A + p * MR * rsa;
-    int64_t k0 = 0;
-    if (rows == MR && csa == 1) {
-      k0 = pack_a_rows_simd<MR>(src, rsa, kc, out);
-      if (k0 == kc) continue;
-    }
+    const int64_t k0 = rows == MR && csa == 1 ? pack_rows_simd<MR>(src, rsa, kc, out) : 0;
     for (int64_t k = k0; k < kc; k++) {
       for (int r = 0; r < rows; r++) out[k * MR + r] = src[r * rsa + k * csa];
       for (int r = rows; r < MR; r++) out[k * MR + r] = T(0);
@@ -246,19 +253,18 @@ void pack_a(int mr, int64_t mc, int64_t kc, const T* A, int64_t rsa, int64_t csa
     pack_a_mr<T, 6>(mc, kc, A, rsa, csa, out);
 }
 
-// Pack micro-panels [p0, p1) of the kc x nc block at B into NR-column micro-panels: panel p goes to
+// Pack the kc x nc block at B (strides rsb, csb) into NR-column micro-panels: panel p goes to
 // out + p*kc*NR as out[k][c], the last panel's missing columns zero-padded.
 template <typename T, int NR>
-void pack_b_nr(int64_t p0, int64_t p1, int64_t nc, int64_t kc, const T* B, int64_t rsb, int64_t csb,
-               T* out) {
-  if (p1 <= p0) return;
-  const int last_cols = int(std::min<int64_t>(NR, nc - (p1 - 1) * NR));
-  if (csb == 1) {  // row-major B: stream each row of the slice once
+void pack_b_nr(int64_t nc, int64_t kc, const T* B, int64_t rsb, int64_t csb, T* out) {
+  const int64_t panels = ceil_div(nc, NR);
+  const int last_cols = int(nc - (panels - 1) * NR);
+  if (csb == 1) {  // row-major B: stream each row of the block once
     for (int64_t k = 0; k < kc; k++) {
       const T* src = B + k * rsb;
-      for (int64_t p = p0; p < p1; p++) {
+      for (int64_t p = 0; p < panels; p++) {
         T* dst = out + p * NR * kc + k * NR;
-        if (p + 1 < p1 || last_cols == NR) {
+        if (p + 1 < panels || last_cols == NR) {
           std::memcpy(dst, src + p * NR, NR * sizeof(T));
         } else {
           for (int c = 0; c < last_cols; c++) dst[c] = src[p * NR + c];
@@ -268,24 +274,24 @@ void pack_b_nr(int64_t p0, int64_t p1, int64_t nc, int64_t kc, const T* B, int64
     }
     return;
   }
-  for (int64_t p = p0; p < p1; p++) {  // transposed or general B: panel by panel, column by column
-    const int cols = p + 1 < p1 ? NR : last_cols;
+  for (int64_t p = 0; p < panels; p++) {  // transposed or general B: panel by panel, column by column
+    const int cols = p + 1 < panels ? NR : last_cols;
     const T* src = B + p * NR * csb;
     T* dst = out + p * NR * kc;
+    const int64_t k0 = cols == NR && rsb == 1 ? pack_rows_simd<NR>(src, csb, kc, dst) : 0;
     for (int c = 0; c < cols; c++)
-      for (int64_t k = 0; k < kc; k++) dst[k * NR + c] = src[c * csb + k * rsb];
+      for (int64_t k = k0; k < kc; k++) dst[k * NR + c] = src[c * csb + k * rsb];
     for (int c = cols; c < NR; c++)
-      for (int64_t k = 0; k < kc; k++) dst[k * NR + c] = T(0);
+      for (int64_t k = k0; k < kc; k++) dst[k * NR + c] = T(0);
   }
 }
 
 template <typename T>
-void pack_b(int nr, int64_t p0, int64_t p1, int64_t nc, int64_t kc, const T* B, int64_t rsb,
-            int64_t csb, T* out) {
-  switch (nr) {
-    case 4: pack_b_nr<T, 4>(p0, p1, nc, kc, B, rsb, csb, out); break;
-    case 8: pack_b_nr<T, 8>(p0, p1, nc, kc, B, rsb, csb, out); break;
-    default: pack_b_nr<T, 16>(p0, p1, nc, kc, B, rsb, csb, out); break;
+void pack_b(int nr, int64_t nc, int64_t kc, const T* B, int64_t rsb, int64_t csb, T* out) {
+  switch (nr) {  // the kernels use NR = 4, 8 or 16
+    case 4: pack_b_nr<T, 4>(nc, kc, B, rsb, csb, out); break;
+    case 8: pack_b_nr<T, 8>(nc, kc, B, rsb, csb, out); break;
+    default: pack_b_nr<T, 16>(nc, kc, B, rsb, csb, out); break;
   }
 }
 
@@ -337,7 +343,7 @@ void gemm_serial(const Kernel<T>& kr, const Problem<T>& P, T* abuf, T* bbuf) {
     for (int64_t pc = 0; pc < P.K; pc += bl.kc) {
       const int64_t kc = std::min(bl.kc, P.K - pc);
       const bool beta = P.accumulate || pc > 0;
-      pack_b(kr.nr, 0, ceil_div(nc, kr.nr), nc, kc, P.B + pc * P.rsb + jc * P.csb, P.rsb, P.csb, bbuf);
+      pack_b(kr.nr, nc, kc, P.B + pc * P.rsb + jc * P.csb, P.rsb, P.csb, bbuf);
       for (int64_t ic = 0; ic < P.M; ic += bl.mc) {
         const int64_t mc = std::min(bl.mc, P.M - ic);
         pack_a(kr.mr, mc, kc, P.A + ic * P.rsa + pc * P.csa, P.rsa, P.csa, abuf);
@@ -600,7 +606,7 @@ void gemm(int64_t batch, int64_t M, int64_t N, int64_t K, const T* A, int64_t bs
   if (prefer_transposed(kr, bt.P)) transpose_problem(bt.P, bt.bsa, bt.bsb);
 
   const double work = double(bt.P.M) * double(bt.P.N) * double(bt.P.K);
-  const int batch_threads = int(std::min<double>(max_threads, batch));
+  const int batch_threads = int(std::min<int64_t>(max_threads, batch));
   // Split the batch when every thread gets whole matrices of worthwhile size, evenly or plenty of them.
   const bool split_batch = batch_threads > 1 && bsc != 0 && work * double(batch) >= kWorkPerThread &&
                            (batch % batch_threads == 0 || batch >= 4 * batch_threads || work < kSmallMatrix);

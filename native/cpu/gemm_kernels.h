@@ -3,7 +3,8 @@
 // A micro-kernel computes one MR x NR tile  C = Apanel @ Bpanel (+ C if beta)  where
 //   Apanel is packed k-major: a[k*MR + r]  (MR rows of A side by side for each k),
 //   Bpanel is packed k-major: b[k*NR + c]  (NR columns of B side by side for each k),
-// both zero-padded to full MR / NR and 64-byte aligned. C has row stride rsc and column stride 1.
+// both zero-padded to full MR / NR; B panels are 32-byte aligned (aligned loads), A panels need not
+// be (broadcast loads). C has row stride rsc and column stride 1.
 // When beta is false C is written without being read (so garbage/NaN in C never leaks through).
 //
 // Two families:
