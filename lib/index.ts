@@ -29,3 +29,4 @@ export { cat, stack, split, chunk, gather, indexSelect, scatterAdd, oneHot } fro
 export { softmax, logSoftmax, layerNorm, crossEntropy, mseLoss, dropout } from './ops/nn';
 export type { Reduction, CrossEntropyOptions, DropoutOptions } from './ops/nn';
 export { cast } from './ops/util';
+export * as diffusion from './diffusion';

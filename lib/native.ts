@@ -37,6 +37,14 @@ export interface NativeAddon {
   scatterAdd(out: Handle, idx: Handle, src: Handle): void;
   random(out: Handle): void;
   matmul(out: Handle, a: Handle, b: Handle): void;
+  /** Fused weighted MSE (native/addon/fused.cpp); returns the loss, writes perSample [B] and grad. */
+  weightedMse(pred: Handle, target: Handle, weight: Handle, mask: Handle | null, grad: Handle | null, perSample: Handle): number;
+  /** Fused sigmoid-weighted ELBO loss (ω_b from λ, dλ/dt in-kernel); returns the loss. */
+  sigmoidElbo(pred: Handle, target: Handle, logsnr: Handle, dlogsnr: Handle, mask: Handle | null, grad: Handle | null, perSample: Handle): number;
+  /** Fused CLD affine map + 2×2 Cholesky Philox noise. */
+  cldAffine(outX: Handle, outV: Handle, epsX: Handle | null, epsV: Handle | null, x: Handle, v: Handle, s: Handle | null, coef: Handle): void;
+  /** ISA of the fused CPU kernels ("avx2-fma" or "portable"). */
+  fusedKernel(): string;
 }
 
 const root = path.join(__dirname, '..', '..');

@@ -2,6 +2,7 @@
 // and a seeded fast-check property: >= 10,000 random calls of public ops with random (often bad)
 // arguments either return tensors or throw an Error, never anything else, never a crash.
 import t from 'tap';
+import * as os from 'os';
 import fc from 'fast-check';
 import * as cp from 'child_process';
 import * as fs from 'fs';
@@ -15,6 +16,9 @@ type Tensor = td.Tensor;
 // native crash (a signal) is reported as a failing assertion naming the call instead of killing
 // the test file. In a child, no tap tests are registered.
 const CHILD = process.env.TD_FUZZ_CHILD;
+// The child logs to a regular file (TD_FUZZ_LOG), not to a pipe: a pipe can answer EAGAIN when the
+// parent is slow to drain it on a loaded machine, which would look like a failure of the call.
+const LOG_FD = CHILD ? fs.openSync(process.env.TD_FUZZ_LOG ?? '/dev/null', 'w') : 2;
 const test: typeof t.test = CHILD ? ((() => undefined) as unknown as typeof t.test) : t.test.bind(t);
 
 const f32 = (shape: number[]) => td.zeros(shape);
@@ -580,7 +584,7 @@ interface FuzzReport {
 
 /** Runs one fuzz property in this (child) process; logs each call to stderr before making it. */
 function fuzzChild(mode: string): FuzzReport {
-  const log = (s: string) => fs.writeSync(2, s.replace(/\n/g, ' ') + '\n');
+  const log = (s: string) => fs.writeSync(LOG_FD, s.replace(/\n/g, ' ') + '\n');
   const report: FuzzReport = { calls: 0, threw: 0, ops: 0, failure: null, malformed: [], backward: [], leaked: { tensors: 0, storages: 0, bytes: 0 } };
   const seen = new Set<string>();
   const pick = mode === 'good' ? (s: string) => GOOD[s] : argArb;
@@ -659,8 +663,12 @@ function spawnFuzz(mode: string): { report: FuzzReport | null; crash: string | n
   const env: NodeJS.ProcessEnv = {};
   for (const [k, val] of Object.entries(process.env)) if (!k.startsWith('TAP') && k !== 'NODE_OPTIONS') env[k] = val;
   env.TD_FUZZ_CHILD = mode;
-  const r = cp.spawnSync(process.execPath, [__filename], { env, encoding: 'utf8', maxBuffer: 1 << 28, timeout: 240_000 });
-  const lines = (r.stderr || '').split('\n');
+  const logPath = path.join(os.tmpdir(), `td-fuzz-${process.pid}-${mode}.log`);
+  env.TD_FUZZ_LOG = logPath;
+  const r = cp.spawnSync(process.execPath, [__filename], { env, encoding: 'utf8', maxBuffer: 1 << 28, timeout: 600_000 });
+  let logText = '';
+  try { logText = fs.readFileSync(logPath, 'utf8'); fs.unlinkSync(logPath); } catch { /* no log: the child died early */ }
+  const lines = (logText + '\n' + (r.stderr || '')).split('\n');
   const resultLine = lines.find((l) => l.startsWith('RESULT '));
   if (resultLine && r.status === 0) return { report: JSON.parse(resultLine.slice(7)) as FuzzReport, crash: null };
   const calls = lines.filter((l) => l.startsWith('CALL '));
@@ -689,7 +697,7 @@ function checkFuzz(tt: tap.Test, mode: string, minCalls: number): void {
 
 if (CHILD) {
   const report = fuzzChild(CHILD);
-  fs.writeSync(2, `RESULT ${JSON.stringify(report)}\n`);
+  fs.writeSync(LOG_FD, `RESULT ${JSON.stringify(report)}\n`);
 } else {
   test('fuzz: 10,000 random calls with random (often bad) arguments', async (t) => {
     checkFuzz(t, 'bad', 10_000);

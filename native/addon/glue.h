@@ -83,5 +83,6 @@ Napi::Value guard(const Napi::CallbackInfo& info, const char* op, Fn&& fn) {
 
 void init_storage(Napi::Env env, Napi::Object exports);
 void init_kernels(Napi::Env env, Napi::Object exports);
+void init_fused(Napi::Env, Napi::Object);
 
 }  // namespace td::addon

@@ -29,6 +29,10 @@
 //    F32 / I32 (n <= 2^32): lane k: value = lo + ((uint64(w[k]) * n) >> 32)
 //    F64 (n < 2^63):        lane k: value = lo + high64(x * n), x = w[2k+1]<<32 | w[2k] (128-bit product)
 //    (exact integer arithmetic; F32 values are exact while |value| <= 2^24)
+//
+// Backends should build these samples from the helpers below (philox_block, uniform_*, box_muller_*,
+// uniform_scale, mul_add_rn, uniform_int*) rather than re-deriving them: the helpers already pin the
+// rounding (explicit _rn intrinsics under nvcc, which otherwise contracts a*b+c into an FMA).
 // ================================================================================================
 #pragma once
 #include <cmath>
@@ -144,7 +148,8 @@ TD_HD int64_t uniform_int64w(uint32_t wlo, uint32_t whi, int64_t lo, uint64_t n)
 #if defined(__CUDA_ARCH__)
   const uint64_t h = __umul64hi(x, n);
 #else
-  const uint64_t h = static_cast<uint64_t>((static_cast<unsigned __int128>(x) * n) >> 64);
+  __extension__ typedef unsigned __int128 u128;
+  const uint64_t h = static_cast<uint64_t>((static_cast<u128>(x) * n) >> 64);
 #endif
   return lo + static_cast<int64_t>(h);
 }

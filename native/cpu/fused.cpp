@@ -1,0 +1,325 @@
+// fused.cpp — CPU launchers of the fused diffusion kernels: the noise-level-weighted MSE losses
+// (weighted_mse, sigmoid_elbo; math in native/kernels/fused_losses.h) and the CLD affine + noise step
+// (cld_affine; math and noise layout in native/kernels/cld.h). One pass over memory each, OpenMP over
+// fixed-size chunks (the chunking, never the thread count, fixes the summation order), and SIMD loops
+// compiled twice: for the baseline ISA and, with a target attribute, for AVX2+FMA, picked at run time
+// (like gemm.cpp; TD_FUSED_PORTABLE=1 forces the portable loops). No -mavx2 flag needed.
+#include "fused.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "../kernels/cld.h"
+#include "../kernels/fused_losses.h"
+#include "cpu.h"
+
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#include <immintrin.h>
+#endif
+
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#define TD_FUSED_X86 1
+#define TD_AVX2_FN __attribute__((target("avx2,fma")))
+#else
+#define TD_FUSED_X86 0
+#define TD_AVX2_FN
+#endif
+
+namespace td::cpu {
+namespace {
+
+bool use_avx2() {
+#if TD_FUSED_X86
+  static const bool ok = [] {
+    const char* e = std::getenv("TD_FUSED_PORTABLE");
+    if (e && std::strcmp(e, "0") != 0) return false;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  return ok;
+#else
+  return false;
+#endif
+}
+
+// ---- weighted MSE ---------------------------------------------------------------------------------
+// One chunk of n elements of one sample: returns Σ m d² (double), writes g = gs m d when GRAD.
+template <typename T, bool MASK, bool GRAD>
+TD_FORCEINLINE double wmse_chunk_body(const T* __restrict p, const T* __restrict t, const T* __restrict m,
+                                      T* __restrict g, int64_t n, T gs) {
+  double acc = 0;
+#pragma omp simd reduction(+ : acc)
+  for (int64_t i = 0; i < n; i++) {
+    T gi;
+    acc += kern::wmse_element<T>(p[i], t[i], MASK ? m[i] : T(1), gs, gi);
+    if (GRAD) g[i] = gi;
+  }
+  return acc;
+}
+template <typename T, bool MASK, bool GRAD>
+double wmse_chunk_portable(const T* p, const T* t, const T* m, T* g, int64_t n, T gs) {
+  return wmse_chunk_body<T, MASK, GRAD>(p, t, m, g, n, gs);
+}
+#if TD_FUSED_X86
+template <typename T, bool MASK, bool GRAD>
+TD_AVX2_FN double wmse_chunk_avx2(const T* p, const T* t, const T* m, T* g, int64_t n, T gs) {
+  return wmse_chunk_body<T, MASK, GRAD>(p, t, m, g, n, gs);
+}
+#endif
+
+template <typename T>
+using WmseChunkFn = double (*)(const T*, const T*, const T*, T*, int64_t, T);
+
+template <typename T, bool MASK, bool GRAD>
+WmseChunkFn<T> pick_wmse() {
+#if TD_FUSED_X86
+  if (use_avx2()) return &wmse_chunk_avx2<T, MASK, GRAD>;
+#endif
+  return &wmse_chunk_portable<T, MASK, GRAD>;
+}
+
+template <typename T>
+double wmse_run(const View& pred, const View& target, const View* mask, const double* omega, bool mean,
+                const View* grad, const View& per_sample) {
+  const int64_t B = pred.shape[0], N = pred.numel();
+  const int64_t n = B > 0 ? N / B : 0;
+  const int64_t C = kern::kFusedChunk;
+  const int64_t cps = (n + C - 1) / C;  // chunks per sample
+  const int64_t tasks = B * cps;
+  std::vector<double> part(static_cast<size_t>(tasks), 0.0);
+  std::vector<T> gs(static_cast<size_t>(B));
+  for (int64_t b = 0; b < B; b++) gs[b] = static_cast<T>(kern::wmse_grad_scale(omega[b], B, mean));
+  const WmseChunkFn<T> fn = mask ? (grad ? pick_wmse<T, true, true>() : pick_wmse<T, true, false>())
+                                 : (grad ? pick_wmse<T, false, true>() : pick_wmse<T, false, false>());
+  const T* p = pred.ptr<T>();
+  const T* t = target.ptr<T>();
+  const T* m = mask ? mask->ptr<T>() : nullptr;
+  T* g = grad ? grad->ptr<T>() : nullptr;
+  double* pp = part.data();
+  const T* gsp = gs.data();
+#pragma omp parallel for schedule(static) if (worth_parallel(N, 2) && tasks > 1)
+  for (int64_t k = 0; k < tasks; k++) {
+    const int64_t b = k / cps, c = k % cps;
+    const int64_t i0 = b * n + c * C;
+    const int64_t len = std::min(C, n - c * C);
+    pp[k] = fn(p + i0, t + i0, m ? m + i0 : nullptr, g ? g + i0 : nullptr, len, gsp[b]);
+  }
+  T* ps = per_sample.ptr<T>();
+  double loss = 0;
+  for (int64_t b = 0; b < B; b++) {
+    double s = 0;
+    for (int64_t c = 0; c < cps; c++) s += pp[b * cps + c];
+    const double wl = omega[b] * s;
+    ps[b] = static_cast<T>(wl);
+    loss += wl;
+  }
+  return mean ? loss / static_cast<double>(B) : loss;
+}
+
+double wmse_dispatch(const View& pred, const View& target, const View* mask, const double* omega, bool mean,
+                     const View* grad, const View& per_sample) {
+  if (pred.ndim < 1 || pred.shape[0] < 1) throw std::invalid_argument("fused loss: pred needs a batch dim B >= 1");
+  switch (pred.dtype) {
+    case F32: return wmse_run<float>(pred, target, mask, omega, mean, grad, per_sample);
+    case F64: return wmse_run<double>(pred, target, mask, omega, mean, grad, per_sample);
+    default: throw std::invalid_argument("fused loss: float32 or float64 tensors expected");
+  }
+}
+
+double read_scalar(const View& v, int64_t i) {
+  return v.dtype == F64 ? v.ptr<double>()[i] : v.dtype == F32 ? v.ptr<float>()[i] : v.ptr<int32_t>()[i];
+}
+
+// ---- CLD affine -----------------------------------------------------------------------------------
+// One chunk of n elements starting at flat index i0 (pointers already advanced to i0).
+template <typename T, bool HAS_S, bool NOISE, bool RET>
+TD_FORCEINLINE void cld_chunk_body(const T* __restrict c, const T* __restrict x, const T* __restrict v,
+                                   const T* __restrict s, T* __restrict ox, T* __restrict ov, T* __restrict ex,
+                                   T* __restrict ev, int64_t i0, int64_t n, uint64_t seed, uint64_t off) {
+  T cc[kern::CLD_NCOEF];
+  for (int j = 0; j < kern::CLD_NCOEF; j++) cc[j] = c[j];
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) {
+    T zx = T(0), zv = T(0);
+    if (NOISE) kern::cld_noise(seed, off, static_cast<uint64_t>(i0 + i), zx, zv);
+    T a, b;
+    kern::cld_affine_element<T>(cc, x[i], v[i], HAS_S ? s[i] : T(0), zx, zv, a, b);
+    ox[i] = a;
+    ov[i] = b;
+    if (RET) {
+      ex[i] = zx;
+      ev[i] = zv;
+    }
+  }
+}
+
+// float with in-kernel noise: tiles of kTile elements in three SIMD passes, (1) Philox + polar form
+// (l = r², cos θ, sin θ) into an L1 tile, (2) r = sqrt(l) with packed IEEE square roots (bit-identical
+// to sqrtf), (3) the affine map. Same numbers as cld_chunk_body with cld_noise.
+constexpr int64_t kTile = 512;
+void sqrt_tile_portable(float* l, int64_t n) {
+#if TD_FUSED_X86
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) _mm_storeu_ps(l + i, _mm_sqrt_ps(_mm_loadu_ps(l + i)));
+  for (; i < n; i++) _mm_store_ss(l + i, _mm_sqrt_ss(_mm_load_ss(l + i)));
+#else
+  for (int64_t i = 0; i < n; i++) l[i] = sqrtf(l[i]);
+#endif
+}
+#if TD_FUSED_X86
+TD_AVX2_FN void sqrt_tile_avx2(float* l, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(l + i, _mm256_sqrt_ps(_mm256_loadu_ps(l + i)));
+  for (; i < n; i++) _mm_store_ss(l + i, _mm_sqrt_ss(_mm_load_ss(l + i)));
+}
+#endif
+template <bool AVX>
+TD_FORCEINLINE void sqrt_tile(float* l, int64_t n) {
+#if TD_FUSED_X86
+  if (AVX) return sqrt_tile_avx2(l, n);
+#endif
+  sqrt_tile_portable(l, n);
+}
+template <bool AVX, bool HAS_S, bool RET>
+TD_FORCEINLINE void cld_chunk_f32_noise(const float* __restrict c, const float* __restrict x,
+                                        const float* __restrict v, const float* __restrict s,
+                                        float* __restrict ox, float* __restrict ov, float* __restrict ex,
+                                        float* __restrict ev, int64_t i0, int64_t n, uint64_t seed, uint64_t off) {
+  alignas(64) float tl[kTile], tc[kTile], ts[kTile];
+  const float m00 = c[kern::CLD_M00], m01 = c[kern::CLD_M01], m02 = c[kern::CLD_M02], m10 = c[kern::CLD_M10],
+              m11 = c[kern::CLD_M11], m12 = c[kern::CLD_M12], l11 = c[kern::CLD_L11], l21 = c[kern::CLD_L21],
+              l22 = c[kern::CLD_L22];
+  const float cc[kern::CLD_NCOEF] = {m00, m01, m02, m10, m11, m12, l11, l21, l22};
+  for (int64_t t0 = 0; t0 < n; t0 += kTile) {
+    const int64_t len = std::min(kTile, n - t0);
+    const uint64_t base = static_cast<uint64_t>(i0 + t0);
+#pragma omp simd
+    for (int64_t i = 0; i < len; i++) {
+      const kern::Philox4 w = kern::philox_block_unrolled(seed, off, base + static_cast<uint64_t>(i));
+      float l, ct, st;
+      kern::cld_polar_f32(w.v[0], w.v[1], l, ct, st);
+      tl[i] = l;
+      tc[i] = ct;
+      ts[i] = st;
+    }
+    sqrt_tile<AVX>(tl, len);
+#pragma omp simd
+    for (int64_t i = 0; i < len; i++) {
+      const int64_t j = t0 + i;
+      const float zx = tl[i] * tc[i], zv = tl[i] * ts[i];
+      float a, b;
+      kern::cld_affine_element<float>(cc, x[j], v[j], HAS_S ? s[j] : 0.0f, zx, zv, a, b);
+      ox[j] = a;
+      ov[j] = b;
+      if (RET) {
+        ex[j] = zx;
+        ev[j] = zv;
+      }
+    }
+  }
+}
+
+template <typename T>
+using CldChunkFn = void (*)(const T*, const T*, const T*, const T*, T*, T*, T*, T*, int64_t, int64_t, uint64_t,
+                            uint64_t);
+
+template <typename T, bool HAS_S, bool NOISE, bool RET>
+void cld_chunk_portable(const T* c, const T* x, const T* v, const T* s, T* ox, T* ov, T* ex, T* ev, int64_t i0,
+                        int64_t n, uint64_t seed, uint64_t off) {
+  if constexpr (NOISE && std::is_same_v<T, float>)
+    cld_chunk_f32_noise<false, HAS_S, RET>(c, x, v, s, ox, ov, ex, ev, i0, n, seed, off);
+  else
+    cld_chunk_body<T, HAS_S, NOISE, RET>(c, x, v, s, ox, ov, ex, ev, i0, n, seed, off);
+}
+#if TD_FUSED_X86
+template <typename T, bool HAS_S, bool NOISE, bool RET>
+TD_AVX2_FN void cld_chunk_avx2(const T* c, const T* x, const T* v, const T* s, T* ox, T* ov, T* ex, T* ev,
+                               int64_t i0, int64_t n, uint64_t seed, uint64_t off) {
+  if constexpr (NOISE && std::is_same_v<T, float>)
+    cld_chunk_f32_noise<true, HAS_S, RET>(c, x, v, s, ox, ov, ex, ev, i0, n, seed, off);
+  else
+    cld_chunk_body<T, HAS_S, NOISE, RET>(c, x, v, s, ox, ov, ex, ev, i0, n, seed, off);
+}
+#endif
+
+template <typename T, bool HAS_S, bool NOISE, bool RET>
+CldChunkFn<T> pick_cld3() {
+#if TD_FUSED_X86
+  if (use_avx2()) return &cld_chunk_avx2<T, HAS_S, NOISE, RET>;
+#endif
+  return &cld_chunk_portable<T, HAS_S, NOISE, RET>;
+}
+template <typename T, bool HAS_S>
+CldChunkFn<T> pick_cld2(bool noise, bool ret) {
+  if (noise) return ret ? pick_cld3<T, HAS_S, true, true>() : pick_cld3<T, HAS_S, true, false>();
+  return ret ? pick_cld3<T, HAS_S, false, true>() : pick_cld3<T, HAS_S, false, false>();
+}
+
+template <typename T>
+void cld_run(const View& out_x, const View& out_v, const View* eps_x, const View* eps_v, const View& x,
+             const View& v, const View* s, const View& coef, uint64_t seed, uint64_t offset, bool noise) {
+  const int64_t N = x.numel();
+  const bool per_sample = coef.ndim == 2;
+  const int64_t B = x.ndim >= 1 ? x.shape[0] : 1;
+  const int64_t groups = per_sample ? B : 1;  // coefficient groups (samples, or one for shared)
+  const int64_t n = groups > 0 ? N / groups : 0;
+  const double* cd = coef.ptr<double>();
+  std::vector<T> cc(static_cast<size_t>(groups * kern::CLD_NCOEF));
+  for (size_t j = 0; j < cc.size(); j++) cc[j] = static_cast<T>(cd[j]);
+  const bool ret = eps_x != nullptr;
+  const CldChunkFn<T> fn = s ? pick_cld2<T, true>(noise, ret) : pick_cld2<T, false>(noise, ret);
+  constexpr int64_t C = 8192;
+  const int64_t cpg = (n + C - 1) / C;
+  const int64_t tasks = groups * cpg;
+  const T *px = x.ptr<T>(), *pv = v.ptr<T>(), *ps = s ? s->ptr<T>() : nullptr;
+  T *pox = out_x.ptr<T>(), *pov = out_v.ptr<T>();
+  T *pex = ret ? eps_x->ptr<T>() : nullptr, *pev = ret ? eps_v->ptr<T>() : nullptr;
+  const T* pc = cc.data();
+#pragma omp parallel for schedule(static) if (worth_parallel(N, noise ? 16 : 2) && tasks > 1)
+  for (int64_t k = 0; k < tasks; k++) {
+    const int64_t g = k / cpg, c = k % cpg;
+    const int64_t i0 = g * n + c * C;
+    const int64_t len = std::min(C, n - c * C);
+    fn(pc + g * kern::CLD_NCOEF, px + i0, pv + i0, ps ? ps + i0 : nullptr, pox + i0, pov + i0,
+       pex ? pex + i0 : nullptr, pev ? pev + i0 : nullptr, i0, len, seed, offset);
+  }
+}
+
+}  // namespace
+
+double weighted_mse(const View& pred, const View& target, const View* mask, const double* omega, bool mean,
+                    const View* grad, const View& per_sample) {
+  return wmse_dispatch(pred, target, mask, omega, mean, grad, per_sample);
+}
+
+double sigmoid_elbo(const View& pred, const View& target, const View* mask, const View& logsnr,
+                    const View& dlogsnr, double bias, int param, int weighting, bool mean, const View* grad,
+                    const View& per_sample) {
+  if (param < kern::ELBO_EPS || param > kern::ELBO_V) throw std::invalid_argument("sigmoidElbo: unknown parameterization code");
+  if (weighting < kern::ELBO_W_SIGMOID || weighting > kern::ELBO_W_ELBO)
+    throw std::invalid_argument("sigmoidElbo: unknown weighting code");
+  const int64_t B = pred.ndim >= 1 ? pred.shape[0] : 0;
+  std::vector<double> omega(static_cast<size_t>(std::max<int64_t>(B, 0)));
+  for (int64_t b = 0; b < B; b++)
+    omega[b] = kern::elbo_weight(read_scalar(logsnr, b), read_scalar(dlogsnr, b), bias, param, weighting);
+  return wmse_dispatch(pred, target, mask, omega.data(), mean, grad, per_sample);
+}
+
+void cld_affine(const View& out_x, const View& out_v, const View* eps_x, const View* eps_v, const View& x,
+                const View& v, const View* s, const View& coef, uint64_t seed, uint64_t offset, bool noise) {
+  if ((eps_x == nullptr) != (eps_v == nullptr)) throw std::invalid_argument("cldAffine: eps_x and eps_v go together");
+  switch (x.dtype) {
+    case F32: return cld_run<float>(out_x, out_v, eps_x, eps_v, x, v, s, coef, seed, offset, noise);
+    case F64: return cld_run<double>(out_x, out_v, eps_x, eps_v, x, v, s, coef, seed, offset, noise);
+    default: throw std::invalid_argument("cldAffine: float32 or float64 tensors expected");
+  }
+}
+
+const char* fused_kernel_name() { return use_avx2() ? "avx2-fma" : "portable"; }
+
+}  // namespace td::cpu
