@@ -27,7 +27,8 @@ export function torchMs(setup: string, stmt: string, reps = 10): number | null {
     'import torch, time, statistics',
     'torch.set_num_threads(2)',
     setup,
-    `for _ in range(2): ${stmt}`,
+    'for _ in range(2):',
+    `    ${stmt}`,
     'ts=[]',
     `for _ in range(${reps}):`,
     '    t0=time.perf_counter()',
@@ -37,7 +38,9 @@ export function torchMs(setup: string, stmt: string, reps = 10): number | null {
   ].join('\n');
   const r = spawnSync('/usr/bin/python3', ['-c', py], { encoding: 'utf8', timeout: 300000 });
   if (r.status !== 0) {
-    torchOk = false;
+    // torch missing: stop asking; a snippet error: say so and go on
+    if (/No module named|ENOENT/.test(`${r.stderr}${r.error ?? ''}`)) torchOk = false;
+    else console.error(`torch snippet failed: ${r.stderr.split('\n').slice(-3).join(' ')}`);
     return null;
   }
   torchOk = true;

@@ -161,8 +161,13 @@ function accumulateLeaf(t: Tensor, g: Tensor): void {
     const old = t.grad;
     t.grad = keep(binaryK(B.ADD, old, g, t.shape));
     old.dispose();
+  } else if (g._ownGrad && g.dtype === t.dtype && g.offset === 0 && g.isContiguous() && sameShape(g.shape, t.shape) &&
+             g._storage!.refs === 1) {
+    // a buffer handed over by its op's backward (see lib/diffusion/fused.ts): adopt it, no copy
+    g._ownGrad = false;
+    t.grad = keep(g);
   } else {
-    // always a fresh contiguous tensor owned by the leaf (g may be a view of a temporary)
+    // otherwise a fresh contiguous tensor owned by the leaf (g may be a view of a temporary)
     t.grad = keep(castK(g, t.dtype));
   }
 }

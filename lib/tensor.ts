@@ -28,6 +28,8 @@ export class Tensor implements Tracked {
   /** @internal */ _storage: Storage | null;
   /** @internal */ _scope: Tracked[] | null = null;
   /** @internal */ _registered = false;
+  /** @internal Set by a backward rule that hands this buffer over as a gradient: a leaf may adopt it without a copy. */
+  _ownGrad = false;
 
   /** @internal Use the creation functions (tensor, zeros, ...) instead. */
   constructor(storage: Storage, shape: readonly number[], strides: readonly number[], offset: number) {

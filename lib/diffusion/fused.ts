@@ -139,12 +139,24 @@ function finish(op: string, p: Prepared, loss: number, grad: Tensor | null, perS
   const lossT = fullK([], loss, dt);
   if (grad) {
     const G = grad;
+    let handedOver = false;
     record(lossT, op, [p.pred, p.target], (g) => {
-      // g: the 0-d upstream gradient (read on the host: one element). The saved ∂loss/∂pred is
-      // returned as is when g = 1 (loss.backward()), else scaled in one pass.
+      // g: the 0-d upstream gradient (read on the host: one element). When g = 1 (loss.backward())
+      // the saved ∂loss/∂pred is handed over as pred's gradient itself (marked _ownGrad, so a leaf
+      // adopts it without a copy: the whole fwd+bwd then moves 12 bytes per element). After a
+      // hand-over the buffer belongs to pred.grad, so a retained graph scales a copy instead.
       const gv = g.item();
-      const gp = p.pred.requiresGrad ? (gv === 1 ? G : unaryK(U.MUL_S, G, gv)) : null;
-      const gt = p.target.requiresGrad ? unaryK(U.MUL_S, G, -gv) : null;
+      if (handedOver && G.isDisposed) throw new Error(`${op}: backward: the saved gradient now belongs to pred.grad, which was disposed; recompute the loss`);
+      let gt: Tensor | null = null;
+      if (p.target.requiresGrad) gt = unaryK(U.MUL_S, G, -gv);
+      let gp: Tensor | null = null;
+      if (p.pred.requiresGrad) {
+        if (gv === 1 && !handedOver) {
+          handedOver = true;
+          G._ownGrad = true;
+          gp = G;
+        } else gp = unaryK(U.MUL_S, G, gv);
+      }
       return [gp, gt];
     });
   }
