@@ -7,6 +7,7 @@
 #include "fused.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -72,13 +73,68 @@ TD_AVX2_FN double wmse_chunk_avx2(const T* p, const T* t, const T* m, T* g, int6
 }
 #endif
 
+#if TD_FUSED_X86
+// float: explicit AVX2 loop. d and m·d in float, m·d·d accumulated in double lanes (the product of two
+// floats is exact in double, so FMA or not gives the same bits), 4 independent accumulators; the
+// gradient goes out with non-temporal stores (no read-for-ownership of the fresh gradient buffer)
+// after a scalar head that aligns it to 32 bytes.
+template <bool MASK, bool GRAD>
+TD_AVX2_FN double wmse_f32_avx2(const float* __restrict p, const float* __restrict t, const float* __restrict m,
+                                float* __restrict g, int64_t n, float gs) {
+  double acc = 0;
+  int64_t i = 0;
+  if (GRAD && (reinterpret_cast<uintptr_t>(g) & 3) == 0) {
+    const int64_t head = std::min<int64_t>(n, ((32 - (reinterpret_cast<uintptr_t>(g) & 31)) & 31) / 4);
+    for (; i < head; i++) {
+      float gi;
+      acc += kern::wmse_element<float>(p[i], t[i], MASK ? m[i] : 1.0f, gs, gi);
+      g[i] = gi;
+    }
+  }
+  const bool nt = GRAD && (reinterpret_cast<uintptr_t>(g + i) & 31) == 0;
+  const __m256 vg = _mm256_set1_ps(gs);
+  __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
+#define TD_WMSE_STEP(j, x0, x1)                                                                         \
+  do {                                                                                                  \
+    const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(p + (j)), _mm256_loadu_ps(t + (j)));                 \
+    const __m256 md = MASK ? _mm256_mul_ps(_mm256_loadu_ps(m + (j)), d) : d;                            \
+    if (GRAD) {                                                                                         \
+      const __m256 gv = _mm256_mul_ps(vg, md);                                                          \
+      if (nt) _mm256_stream_ps(g + (j), gv);                                                            \
+      else _mm256_storeu_ps(g + (j), gv);                                                               \
+    }                                                                                                   \
+    x0 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(md)), _mm256_cvtps_pd(_mm256_castps256_ps128(d)), x0); \
+    x1 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(md, 1)), _mm256_cvtps_pd(_mm256_extractf128_ps(d, 1)), x1); \
+  } while (0)
+  for (; i + 16 <= n; i += 16) {
+    TD_WMSE_STEP(i, a0, a1);
+    TD_WMSE_STEP(i + 8, a2, a3);
+  }
+  for (; i + 8 <= n; i += 8) TD_WMSE_STEP(i, a0, a1);
+#undef TD_WMSE_STEP
+  for (; i < n; i++) {
+    float gi;
+    acc += kern::wmse_element<float>(p[i], t[i], MASK ? m[i] : 1.0f, gs, gi);
+    if (GRAD) g[i] = gi;
+  }
+  if (nt) _mm_sfence();
+  const __m256d s4 = _mm256_add_pd(_mm256_add_pd(a0, a1), _mm256_add_pd(a2, a3));
+  alignas(32) double l[4];
+  _mm256_store_pd(l, s4);
+  return ((l[0] + l[1]) + (l[2] + l[3])) + acc;
+}
+#endif
+
 template <typename T>
 using WmseChunkFn = double (*)(const T*, const T*, const T*, T*, int64_t, T);
 
 template <typename T, bool MASK, bool GRAD>
 WmseChunkFn<T> pick_wmse() {
 #if TD_FUSED_X86
-  if (use_avx2()) return &wmse_chunk_avx2<T, MASK, GRAD>;
+  if (use_avx2()) {
+    if constexpr (std::is_same_v<T, float>) return &wmse_f32_avx2<MASK, GRAD>;
+    return &wmse_chunk_avx2<T, MASK, GRAD>;
+  }
 #endif
   return &wmse_chunk_portable<T, MASK, GRAD>;
 }
@@ -224,6 +280,156 @@ TD_FORCEINLINE void cld_chunk_f32_noise(const float* __restrict c, const float* 
   }
 }
 
+#if TD_FUSED_X86
+// float with in-kernel noise, AVX2: Philox 4x32-10 on 8 counters at a time (the 32x32->64 products
+// by _mm256_mul_epu32 on even and odd lanes), then the polar Box–Muller of cld.h (td_log polynomial,
+// quarter-turn reduction + Cephes sincos polynomials, packed IEEE sqrt) and the affine map, all in
+// registers; same operations in the same order as cld_polar_f32 / cld_normal_pair_f32 (last bits may
+// differ only by FMA contraction, as the layout in cld.h allows). Outputs go out with non-temporal
+// stores when 32-byte aligned. A group of 8 whose counters cross a 2^32 boundary, and the tail, take
+// the scalar loop.
+TD_AVX2_FN TD_FORCEINLINE void philox_mulhilo_avx2(__m256i a, __m256i mul, __m256i& hi, __m256i& lo) {
+  const __m256i ev = _mm256_mul_epu32(a, mul);
+  const __m256i od = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), mul);
+  hi = _mm256_blend_epi32(_mm256_srli_epi64(ev, 32), od, 0xAA);
+  lo = _mm256_blend_epi32(ev, _mm256_slli_epi64(od, 32), 0xAA);
+}
+TD_AVX2_FN TD_FORCEINLINE __m256 flip_sign_avx2(__m256 x, __m256i bit2, int shift) {
+  // bit2: a lane mask with bit 1 set where the sign flips; shifted up to bit 31
+  return _mm256_castsi256_ps(_mm256_xor_si256(_mm256_castps_si256(x), _mm256_slli_epi32(bit2, shift)));
+}
+template <bool HAS_S, bool RET>
+TD_AVX2_FN void cld_f32_noise_avx2(const float* __restrict c, const float* __restrict x, const float* __restrict v,
+                                   const float* __restrict s, float* __restrict ox, float* __restrict ov,
+                                   float* __restrict ex, float* __restrict ev, int64_t i0, int64_t n, uint64_t seed,
+                                   uint64_t off) {
+  const __m256 m00 = _mm256_set1_ps(c[kern::CLD_M00]), m01 = _mm256_set1_ps(c[kern::CLD_M01]),
+               m02 = _mm256_set1_ps(c[kern::CLD_M02]), m10 = _mm256_set1_ps(c[kern::CLD_M10]),
+               m11 = _mm256_set1_ps(c[kern::CLD_M11]), m12 = _mm256_set1_ps(c[kern::CLD_M12]),
+               l11 = _mm256_set1_ps(c[kern::CLD_L11]), l21 = _mm256_set1_ps(c[kern::CLD_L21]),
+               l22 = _mm256_set1_ps(c[kern::CLD_L22]);
+  const uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
+  __m256i K0[10], K1[10];
+  for (uint32_t r = 0; r < 10; r++) {
+    K0[r] = _mm256_set1_epi32(static_cast<int>(k0 + r * kern::kPhiloxW0));
+    K1[r] = _mm256_set1_epi32(static_cast<int>(k1 + r * kern::kPhiloxW1));
+  }
+  const __m256i M0 = _mm256_set1_epi32(static_cast<int>(kern::kPhiloxM0));
+  const __m256i M1 = _mm256_set1_epi32(static_cast<int>(kern::kPhiloxM1));
+  const __m256i C2 = _mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(off)));
+  const __m256i C3 = _mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(off >> 32)));
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const bool nt = ((reinterpret_cast<uintptr_t>(ox) | reinterpret_cast<uintptr_t>(ov) |
+                    (RET ? (reinterpret_cast<uintptr_t>(ex) | reinterpret_cast<uintptr_t>(ev)) : 0)) & 31) == 0;
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const uint64_t base = static_cast<uint64_t>(i0 + i);
+    if ((base >> 32) != ((base + 7) >> 32)) {
+      cld_chunk_body<float, HAS_S, true, RET>(c, x + i, v + i, HAS_S ? s + i : nullptr, ox + i, ov + i,
+                                              RET ? ex + i : nullptr, RET ? ev + i : nullptr, i0 + i, 8, seed, off);
+      continue;
+    }
+    __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(base))), lane);
+    __m256i c1 = _mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(base >> 32)));
+    __m256i c2 = C2, c3 = C3;
+    for (int r = 0; r < 9; r++) {
+      __m256i hi0, lo0, hi1, lo1;
+      philox_mulhilo_avx2(c0, M0, hi0, lo0);
+      philox_mulhilo_avx2(c2, M1, hi1, lo1);
+      const __m256i n0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), K0[r]);
+      const __m256i n2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), K1[r]);
+      c0 = n0;
+      c1 = lo1;
+      c2 = n2;
+      c3 = lo0;
+    }
+    __m256i w0, w1;
+    {
+      __m256i hi1, lo1;
+      philox_mulhilo_avx2(c2, M1, hi1, lo1);
+      w0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), K0[9]);
+      w1 = lo1;
+    }
+    // l = max(0, -2 td_log(u1)), u1 = ((w0 >> 8) + 1) 2^-24 in [2^-24, 1] (normal, finite, > 0)
+    const __m256 u1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_srli_epi32(w0, 8), _mm256_set1_epi32(1))),
+                                    _mm256_set1_ps(5.9604644775390625e-8f));
+    const __m256i b = _mm256_castps_si256(u1);
+    __m256i e = _mm256_sub_epi32(_mm256_srli_epi32(b, 23), _mm256_set1_epi32(126));  // sign bit is 0
+    __m256 mm = _mm256_castsi256_ps(
+        _mm256_or_si256(_mm256_and_si256(b, _mm256_set1_epi32(0x007fffff)), _mm256_set1_epi32(0x3f000000)));
+    const __m256 lo = _mm256_cmp_ps(mm, _mm256_set1_ps(0.707106781186547524f), _CMP_LT_OQ);
+    e = _mm256_add_epi32(e, _mm256_castps_si256(lo));  // lo lanes are -1
+    mm = _mm256_sub_ps(_mm256_blendv_ps(mm, _mm256_add_ps(mm, mm), lo), _mm256_set1_ps(1.0f));
+    const __m256 z = _mm256_mul_ps(mm, mm);
+    __m256 y = _mm256_set1_ps(7.0376836292e-2f);
+    y = _mm256_add_ps(_mm256_mul_ps(y, mm), _mm256_set1_ps(-1.1514610310e-1f));
+    y = _mm256_add_ps(_mm256_mul_ps(y, mm), _mm256_set1_ps(1.1676998740e-1f));
+    y = _mm256_add_ps(_mm256_mul_ps(y, mm), _mm256_set1_ps(-1.2420140846e-1f));
+    y = _mm256_add_ps(_mm256_mul_ps(y, mm), _mm256_set1_ps(1.4249322787e-1f));
+    y = _mm256_add_ps(_mm256_mul_ps(y, mm), _mm256_set1_ps(-1.6668057665e-1f));
+    y = _mm256_add_ps(_mm256_mul_ps(y, mm), _mm256_set1_ps(2.0000714765e-1f));
+    y = _mm256_add_ps(_mm256_mul_ps(y, mm), _mm256_set1_ps(-2.4999993993e-1f));
+    y = _mm256_add_ps(_mm256_mul_ps(y, mm), _mm256_set1_ps(3.3333331174e-1f));
+    y = _mm256_mul_ps(_mm256_mul_ps(y, mm), z);
+    const __m256 fe = _mm256_cvtepi32_ps(e);
+    y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_set1_ps(-2.12194440e-4f), fe));
+    y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_set1_ps(-0.5f), z));
+    const __m256 lg = _mm256_add_ps(_mm256_add_ps(mm, y), _mm256_mul_ps(_mm256_set1_ps(0.693359375f), fe));
+    const __m256 l = _mm256_max_ps(_mm256_mul_ps(_mm256_set1_ps(-2.0f), lg), _mm256_setzero_ps());
+    const __m256 rr = _mm256_sqrt_ps(l);
+    // θ: quarter-turn reduction and the Cephes polynomials
+    const __m256i q = _mm256_srli_epi32(w1, 8);
+    const __m256i k = _mm256_srli_epi32(_mm256_add_epi32(q, _mm256_set1_epi32(1 << 21)), 22);
+    const __m256i f = _mm256_sub_epi32(q, _mm256_slli_epi32(k, 22));
+    const __m256 phi = _mm256_mul_ps(_mm256_cvtepi32_ps(f), _mm256_set1_ps(3.7450702829239286e-7f));
+    const __m256 zz = _mm256_mul_ps(phi, phi);
+    __m256 sp = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(-1.9515295891e-4f), zz), _mm256_set1_ps(8.3321608736e-3f));
+    sp = _mm256_sub_ps(_mm256_mul_ps(sp, zz), _mm256_set1_ps(1.6666654611e-1f));
+    sp = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(sp, zz), phi), phi);
+    __m256 cp = _mm256_sub_ps(_mm256_mul_ps(_mm256_set1_ps(2.443315711809948e-5f), zz),
+                              _mm256_set1_ps(1.388731625493765e-3f));
+    cp = _mm256_add_ps(_mm256_mul_ps(cp, zz), _mm256_set1_ps(4.166664568298827e-2f));
+    cp = _mm256_mul_ps(_mm256_mul_ps(cp, zz), zz);
+    cp = _mm256_add_ps(_mm256_sub_ps(cp, _mm256_mul_ps(_mm256_set1_ps(0.5f), zz)), _mm256_set1_ps(1.0f));
+    const __m256 swap = _mm256_castsi256_ps(_mm256_sub_epi32(_mm256_setzero_si256(), _mm256_and_si256(k, _mm256_set1_epi32(1))));
+    const __m256 c0f = _mm256_blendv_ps(cp, sp, swap), s0f = _mm256_blendv_ps(sp, cp, swap);
+    const __m256i two = _mm256_set1_epi32(2);
+    const __m256 ct = flip_sign_avx2(c0f, _mm256_and_si256(_mm256_add_epi32(k, _mm256_set1_epi32(1)), two), 30);
+    const __m256 st = flip_sign_avx2(s0f, _mm256_and_si256(k, two), 30);
+    const __m256 zx = _mm256_mul_ps(rr, ct), zv = _mm256_mul_ps(rr, st);
+    // the affine map (order of cld_affine_element)
+    const __m256 xv = _mm256_loadu_ps(x + i), vv = _mm256_loadu_ps(v + i);
+    const __m256 sv = HAS_S ? _mm256_loadu_ps(s + i) : _mm256_setzero_ps();
+    __m256 a = _mm256_add_ps(_mm256_mul_ps(m00, xv), _mm256_mul_ps(m01, vv));
+    a = _mm256_add_ps(a, _mm256_mul_ps(m02, sv));
+    a = _mm256_add_ps(a, _mm256_mul_ps(l11, zx));
+    __m256 bb = _mm256_add_ps(_mm256_mul_ps(m10, xv), _mm256_mul_ps(m11, vv));
+    bb = _mm256_add_ps(bb, _mm256_mul_ps(m12, sv));
+    bb = _mm256_add_ps(bb, _mm256_mul_ps(l21, zx));
+    bb = _mm256_add_ps(bb, _mm256_mul_ps(l22, zv));
+    if (nt) {
+      _mm256_stream_ps(ox + i, a);
+      _mm256_stream_ps(ov + i, bb);
+      if (RET) {
+        _mm256_stream_ps(ex + i, zx);
+        _mm256_stream_ps(ev + i, zv);
+      }
+    } else {
+      _mm256_storeu_ps(ox + i, a);
+      _mm256_storeu_ps(ov + i, bb);
+      if (RET) {
+        _mm256_storeu_ps(ex + i, zx);
+        _mm256_storeu_ps(ev + i, zv);
+      }
+    }
+  }
+  if (i < n)
+    cld_chunk_body<float, HAS_S, true, RET>(c, x + i, v + i, HAS_S ? s + i : nullptr, ox + i, ov + i,
+                                            RET ? ex + i : nullptr, RET ? ev + i : nullptr, i0 + i, n - i, seed, off);
+  if (nt) _mm_sfence();
+}
+#endif
+
 template <typename T>
 using CldChunkFn = void (*)(const T*, const T*, const T*, const T*, T*, T*, T*, T*, int64_t, int64_t, uint64_t,
                             uint64_t);
@@ -241,7 +447,7 @@ template <typename T, bool HAS_S, bool NOISE, bool RET>
 TD_AVX2_FN void cld_chunk_avx2(const T* c, const T* x, const T* v, const T* s, T* ox, T* ov, T* ex, T* ev,
                                int64_t i0, int64_t n, uint64_t seed, uint64_t off) {
   if constexpr (NOISE && std::is_same_v<T, float>)
-    cld_chunk_f32_noise<true, HAS_S, RET>(c, x, v, s, ox, ov, ex, ev, i0, n, seed, off);
+    cld_f32_noise_avx2<HAS_S, RET>(c, x, v, s, ox, ov, ex, ev, i0, n, seed, off);
   else
     cld_chunk_body<T, HAS_S, NOISE, RET>(c, x, v, s, ox, ov, ex, ev, i0, n, seed, off);
 }
