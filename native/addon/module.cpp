@@ -44,6 +44,8 @@ Napi::Value NumThreads(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+void init_conv(Napi::Env, Napi::Object);  // conv.cpp: im2col / col2im
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   if (const char* t = std::getenv("TENSORDIFF_NUM_THREADS")) {
     int n = std::atoi(t);
@@ -52,6 +54,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_storage(env, exports);
   init_kernels(env, exports);
   init_fused(env, exports);
+  init_conv(env, exports);
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("numThreads", Napi::Function::New(env, NumThreads, "numThreads"));
