@@ -45,6 +45,10 @@ export interface NativeAddon {
   cldAffine(outX: Handle, outV: Handle, epsX: Handle | null, epsV: Handle | null, x: Handle, v: Handle, s: Handle | null, coef: Handle): void;
   /** ISA of the fused CPU kernels ("avx2-fma" or "portable"). */
   fusedKernel(): string;
+  /** Fused Adam/AdamW step in place (native/addon/optim.cpp); scratch: views p, g, m, v, [vmax]; lr, beta1, beta2, eps, weightDecay, decoupled, bc1, bc2. */
+  adamStep(p: Handle, g: Handle, m: Handle, v: Handle, vmax: Handle | null): void;
+  /** ISA of the fused Adam CPU kernel ("avx2" or "portable"). */
+  optimKernel(): string;
   /** Sliding windows of x [N,C,H,W] into cols [N, C*kh*kw, oh*ow] (native/addon/conv.cpp); scratch: cols, x, geometry. */
   im2col(cols: Handle, x: Handle): void;
   /** Adjoint of im2col: dx [N,C,H,W] = sum of cols over the windows; scratch: dx, cols, geometry. */

@@ -7,6 +7,7 @@
 #include "glue.h"
 
 namespace td::addon {
+void init_optim(Napi::Env env, Napi::Object exports);  // optim.cpp
 namespace {
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -54,6 +55,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_storage(env, exports);
   init_kernels(env, exports);
   init_fused(env, exports);
+  init_optim(env, exports);
   init_conv(env, exports);
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
