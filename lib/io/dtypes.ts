@@ -83,7 +83,7 @@ export function i64ArrayToI32(name: string, src: BigInt64Array): Int32Array {
   for (let i = 0; i < src.length; i++) {
     const v = src[i];
     if (v < -2147483648n || v > 2147483647n)
-      throw new SafetensorsError(`tensor '${name}' (I64): element ${i} = ${v} does not fit in int32, so it cannot be loaded losslessly`);
+      throw new SafetensorsError(`tensor ${JSON.stringify(name)} (I64): element ${i} = ${v} does not fit in int32, so it cannot be loaded losslessly`);
     out[i] = Number(v);
   }
   return out;
