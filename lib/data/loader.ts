@@ -4,6 +4,7 @@
 import { Tensor } from '../tensor';
 import { rand, tensor } from '../ops/creation';
 import { indexSelect } from '../ops/indexing';
+import { tidy } from '../memory';
 import { deriveSeed } from '../diffusion/cld';
 import { Seed, checkCount, checkIsTensor, checkOptions, checkSeed } from './args';
 
@@ -105,12 +106,8 @@ export class DataLoader<D extends Dataset> implements Iterable<Batch<D>> {
     const nb = this.length;
     for (let b = 0; b < nb; b++) {
       const rows = idx.slice(b * this.batchSize, Math.min(this.size, (b + 1) * this.batchSize));
-      const sel = tensor(rows, { shape: [rows.length] }); // [B] int32
-      try {
-        yield this.gather(sel);
-      } finally {
-        sel.dispose();
-      }
+      // the index tensor and indexSelect's intermediate views are freed here; the batch is kept
+      yield tidy(() => this.gather(tensor(rows, { shape: [rows.length] }))); // rows: [B] int32
     }
   }
 
