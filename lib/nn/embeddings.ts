@@ -6,7 +6,7 @@ import { tensor } from '../ops/creation';
 import { cos, mul, sin } from '../ops/elementwise';
 import { cat } from '../ops/indexing';
 import { cast } from '../ops/util';
-import { unsqueeze } from '../ops/views';
+import { narrow, unsqueeze } from '../ops/views';
 import { zeros as zerosT } from '../ops/creation';
 import { shapeStr } from '../shape';
 import { Tensor, checkTensor } from '../tensor';
@@ -19,24 +19,45 @@ import { Parameter } from './parameter';
 import { LayerOptions, bool, layerDtype, newParam, numIn, posInt } from './util';
 import { randn } from '../ops/creation';
 
-/** A table of numEmbeddings vectors of size embeddingDim: int32 idx [...] -> [..., embeddingDim]. weight ~ N(0, 1). */
+export interface EmbeddingOptions extends LayerOptions {
+  /** This row starts at zero and gets no gradient (PyTorch's padding_idx; negative counts from the end). */
+  paddingIdx?: number | null;
+}
+
+/**
+ * A table of numEmbeddings vectors of size embeddingDim: int32 idx [...] -> [..., embeddingDim].
+ * weight ~ N(0, 1) (the paddingIdx row, if any, zero).
+ */
 export class Embedding extends Module {
   weight: Parameter; // [num, dim]
   readonly numEmbeddings: number;
   readonly embeddingDim: number;
+  readonly paddingIdx: number | null;
 
-  constructor(numEmbeddings: number, embeddingDim: number, o: LayerOptions = {}) {
+  constructor(numEmbeddings: number, embeddingDim: number, o: EmbeddingOptions = {}) {
     super();
-    const dt = layerDtype('Embedding', o);
-    this.numEmbeddings = posInt('Embedding', numEmbeddings, 'numEmbeddings');
-    this.embeddingDim = posInt('Embedding', embeddingDim, 'embeddingDim');
+    const op = 'Embedding';
+    const dt = layerDtype(op, o);
+    this.numEmbeddings = posInt(op, numEmbeddings, 'numEmbeddings');
+    this.embeddingDim = posInt(op, embeddingDim, 'embeddingDim');
+    const pi = o.paddingIdx;
+    if (pi !== undefined && pi !== null && (typeof pi !== 'number' || !Number.isInteger(pi)))
+      throw new TypeError(`${op}: paddingIdx must be an integer, got ${String(pi)}`);
+    if (typeof pi === 'number' && (pi < -numEmbeddings || pi >= numEmbeddings))
+      throw new RangeError(`${op}: paddingIdx ${pi} is outside [-${numEmbeddings}, ${numEmbeddings})`);
+    this.paddingIdx = typeof pi === 'number' ? (pi < 0 ? pi + numEmbeddings : pi) : null;
     this.weight = newParam([numEmbeddings, embeddingDim], dt, (p) => normal(p));
+    if (this.paddingIdx !== null) {
+      const row = narrow(this.weight, 0, this.paddingIdx, 1);
+      zeros(row);
+      row.dispose();
+    }
   }
 
   override forward(idx: Tensor): Tensor {
     const i = checkTensor('Embedding', idx, 'indices');
     if (i.dtype !== 'int32') throw new TypeError(`Embedding: indices must be int32, got ${i.dtype} ${shapeStr(i.shape)}`);
-    return embedding(i, this.weight);
+    return embedding(i, this.weight, { paddingIdx: this.paddingIdx });
   }
 
   override extraRepr(): string {

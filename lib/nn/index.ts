@@ -21,7 +21,7 @@ export type { MLPOptions } from './mlp';
 export { MultiheadAttention } from './attention';
 export type { MultiheadAttentionOptions, MultiheadAttentionCallOptions } from './attention';
 export { Embedding, timestepEmbedding, fourierFeatures, GaussianFourierEmbedding, TimestepEmbedder } from './embeddings';
-export type { TimestepEmbeddingOptions, GaussianFourierOptions, TimestepEmbedderOptions } from './embeddings';
+export type { EmbeddingOptions, TimestepEmbeddingOptions, GaussianFourierOptions, TimestepEmbedderOptions } from './embeddings';
 export { modulate, sinCosPosEmbed2d, patchify, unpatchify, PatchEmbed, DiTBlock, FinalLayer } from './dit';
 export type { DiTBlockOptions } from './dit';
 export { ResBlock, AttentionBlock2d, Downsample, UpsampleConv } from './unet';
