@@ -361,3 +361,27 @@ t.test('argument errors name the op, shapes and dtypes', async (t) => {
   errs(t, () => embedding(td.tensor([1], { dtype: 'int32' }), td.zeros([5])), RangeError, /embedding: weight must be \[num, dim\], got \[5\]/, 'embedding 1-d weight');
   errs(t, () => embedding(td.tensor([1], { dtype: 'int32' }), W, { paddingIdx: 5 }), RangeError, /embedding: paddingIdx 5/, 'embedding paddingIdx');
 });
+
+t.test('a training-like loop over every op does not leak', async (t) => {
+  const w = td.randn([4], { seed: 190 }).requiresGrad_();
+  const table = td.randn([6, 4], { seed: 191 }).requiresGrad_();
+  const x = td.randn([2, 4, 6, 6], { seed: 192 });
+  const idx = td.tensor([[1, 5, 0], [2, 2, 3]], { dtype: 'int32' });
+  const m = td.tensor([[1, 0, 1], [1, 1, 0], [0, 0, 0]], { dtype: 'int32' });
+  const step = () => td.tidy(() => {
+    const h = groupNorm(upsampleNearest2d(avgPool2d(x, 2), 2), 2, w);
+    const h2 = avgPool2d(h, 3, 1, 1);
+    const e = rmsNorm(embedding(idx, table, { paddingIdx: 0 }), [4], w);
+    const a = sdpa(e, e, e, { isCausal: true });
+    const a2 = sdpa(e, e, e, { attnMask: m, dropoutP: 0.1, seed: 1 });
+    td.add(td.add(td.mean(td.square(h2)), td.mean(a)), td.mean(a2)).backward();
+    w.zeroGrad();
+    table.zeroGrad();
+  });
+  for (let i = 0; i < 3; i++) step();
+  const before = td.memory();
+  for (let i = 0; i < 30; i++) step();
+  const after = td.memory();
+  t.equal(after.tensors, before.tensors, 'tensor count is flat');
+  t.equal(after.storages, before.storages, 'storage count is flat');
+});
