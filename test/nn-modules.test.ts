@@ -6,7 +6,7 @@
 import t from 'tap';
 import * as td from '../lib/index';
 import * as nn from '../lib/nn/index';
-import { SGD } from '../lib/optim/index';
+import { AdamW, SGD } from '../lib/optim/index';
 import { throwsKind, close, arr, uniform } from './helpers/check';
 import type { Test } from './helpers/check';
 import { randomizeParams, linearJS, geluTanhJS, layerNormJS, mhaJS } from './helpers/nn-ref';
@@ -550,4 +550,36 @@ t.test('argument errors', async (t) => {
   throwsKind(t, () => new nn.Embedding(4, 2, { paddingIdx: 4 }), RangeError, 'Embedding paddingIdx out of range');
   lin.dispose();
   throwsKind(t, () => lin.forward(td.zeros([1, 2])), Error, 'a disposed module');
+});
+
+t.test('the docs/nn.md example trains', async (t) => {
+  class Net2 extends nn.Module {
+    fc1 = new nn.Linear(2, 32);
+    act = new nn.SiLU();
+    fc2 = new nn.Linear(32, 1);
+    override forward(x: Tensor): Tensor {
+      return this.fc2.forward(this.act.forward(this.fc1.forward(x)));
+    }
+  }
+  td.manualSeed(0);
+  const model = new Net2();
+  const opt = new AdamW(model.parameters(), { lr: 1e-2 });
+  const x = td.randn([64, 2]);
+  const y = td.tidy(() => x.sum(1, true).sin());
+  const losses: number[] = [];
+  for (let step = 0; step < 100; step++) {
+    losses.push(td.tidy(() => {
+      opt.zeroGrad();
+      const l = td.mseLoss(model.forward(x), y);
+      l.backward();
+      opt.step();
+      return l.item();
+    }));
+  }
+  t.ok(losses[99] < 0.2 * losses[0], `the loss falls (${losses[0].toFixed(4)} -> ${losses[99].toFixed(4)})`);
+  model.eval();
+  const pred = td.noGrad(() => model.forward(x));
+  t.notOk(pred.requiresGrad);
+  t.same(Object.keys(model.stateDict()), ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']);
+  model.dispose();
 });
