@@ -7,7 +7,7 @@
 import t from 'tap';
 import * as td from '../lib/index';
 import * as optim from '../lib/optim';
-import { serialize, deserialize } from '../lib/io';
+import { serialize, deserialize, readHeader } from '../lib/io';
 import { copyInto } from '../lib/ops/kernel';
 import { throwsKind, close, arr, uniform } from './helpers/check';
 
@@ -281,14 +281,13 @@ t.test('stateDict / loadStateDict: resume through safetensors bytes', async (t) 
   t.same(Object.keys(sd.tensors).sort(), ['state.0.exp_avg', 'state.0.exp_avg_sq', 'state.0.max_exp_avg_sq', 'state.1.exp_avg', 'state.1.exp_avg_sq', 'state.1.max_exp_avg_sq']);
   t.same(sd.meta.state, { 0: { step: 3 }, 1: { step: 3 } });
   t.same(sd.meta.paramGroups.map((g) => g.params), [[0], [1]]);
-  const bytes = serialize(sd.tensors);
-  const metaJson = JSON.stringify(sd.meta);
+  const bytes = serialize(sd.tensors, { optimizer: JSON.stringify(sd.meta) });
   Object.values(sd.tensors).forEach((x) => x.dispose());
   // a fresh optimizer over copies of the parameters, loaded from the bytes
   const p2 = mk(arr(p), [2, 3]), q2 = mk(arr(q), [3]);
   const opt2 = new optim.AdamW([{ params: [p2] }, { params: [q2] }], { lr: 0.5 });
   const loaded = deserialize(bytes);
-  opt2.loadStateDict({ tensors: loaded, meta: JSON.parse(metaJson) });
+  opt2.loadStateDict({ tensors: loaded, meta: JSON.parse(readHeader(bytes).metadata.optimizer) });
   Object.values(loaded).forEach((x) => x.dispose()); // the optimizer copied them
   t.same([opt2.getLr(0), opt2.getLr(1)], [0.03, 0.01], 'group options restored');
   t.same(opt2.paramGroups[0].betas, [o.b1, o.b2], 'betas restored');
