@@ -303,6 +303,10 @@ t.test('MultiheadAttention against plain JS', async (t) => {
       for (let i = 0; i < L; i++) for (let j = 0; j < L; j++) m[i * L + j] = j > i ? -Infinity : 0;
       const mask = td.tensor(m, { shape: [L, L] });
       close(t, mha.forward(x, null, null, { attnMask: mask }).dataSync(), want, 1e-10, 1e-12, 'an additive -inf mask [L, S]');
+      const keepMask = td.tensor(Array.from({ length: L * L }, (_, k) => (k % L <= Math.floor(k / L) ? 1 : 0)), { shape: [L, L], dtype: 'int32' });
+      close(t, mha.forward(x, null, null, { attnMask: keepMask }).dataSync(), want, 1e-10, 1e-12, 'an int32 mask [L, S] (nonzero = attend)');
+      const perHead = td.tensor(new Float64Array(B * H * L * L).map((_, k) => m[k % (L * L)]), { shape: [B * H, L, L] });
+      close(t, mha.forward(x, null, null, { attnMask: perHead }).dataSync(), want, 1e-10, 1e-12, 'a [B·numHeads, L, S] mask');
     }
   }
   const fresh = new nn.MultiheadAttention(E, H);

@@ -24,8 +24,10 @@ export interface MultiheadAttentionOptions extends LayerOptions {
 
 export interface MultiheadAttentionCallOptions {
   /**
-   * Passed to scaledDotProductAttention (see its convention for boolean-like and additive masks):
-   * [L, S], [B, L, S]... broadcast to [B, numHeads, L, S]; or [B·numHeads, L, S] as in PyTorch.
+   * Passed to scaledDotProductAttention, whose convention differs from torch.nn.MultiheadAttention's
+   * bool masks: an int32 mask is boolean with nonzero = attend (PyTorch's MHA uses True = blocked); a
+   * float mask is added to the scores (-Infinity blocks). Shapes: [L, S], [B, L, S] or
+   * [B, numHeads, L, S], or [B·numHeads, L, S] as in PyTorch.
    */
   attnMask?: Tensor | null;
   /** Causal self-attention: query i attends to keys j <= i. */
