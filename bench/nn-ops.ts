@@ -20,6 +20,14 @@ const fwdFlop = 2 * N * O * H * W * C * K * K;
 const torchSetup = `x=torch.randn(${N},${C},${H},${W},requires_grad=True); w=(torch.randn(${O},${C},${K},${K})*0.05).requires_grad_(); ` +
   `b=torch.zeros(${O},requires_grad=True); g=torch.ones(${N},${O},${H},${W}); F=torch.nn.functional`;
 
+// the GEMM at the heart of the forward pass, alone: [O, C·K·K] @ [N, C·K·K, H·W] (the floor of im2col + GEMM)
+const wm = td.randn([O, C * K * K], { seed: 3 }), cm = td.randn([N, C * K * K, H * W], { seed: 4 });
+const gm = time('gemm alone', () => td.matmul(wm, cm).dispose(), 1);
+const gG = fwdFlop / (gm.meanMs * 1e6);
+report({ case: `GEMM alone [${O},${C * K * K}] @ [${N},${C * K * K},${H * W}] f32 (same FLOPs as the conv forward)`, ms: +gm.meanMs.toFixed(2),
+  gflops: +gG.toFixed(1), ofPeak: +(gG / LIMITS.fmaPeakGflops).toFixed(2) });
+wm.dispose(); cm.dispose();
+
 const fwd = time('conv2d fwd', () => td.noGrad(() => conv2d(x, w, b, { padding: 1 }).dispose()), 1);
 const ptF = torchMs(torchSetup, 'with torch.no_grad(): F.conv2d(x,w,b,padding=1)', 5);
 const gF = fwdFlop / (fwd.meanMs * 1e6);

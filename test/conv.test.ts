@@ -5,7 +5,7 @@
 // col2im checks (bad calls throw, never crash) and a leak check of a training-like loop.
 import t from 'tap';
 import * as td from '../lib/index';
-import { conv2d, Conv2dOptions } from '../lib/ops/conv';
+import { conv2d, Conv2dOptions, convTuning } from '../lib/ops/conv';
 import { native } from '../lib/native';
 import { begin, packNum, packView } from '../lib/native';
 import { close, throwsKind, uniform } from './helpers/check';
@@ -173,6 +173,32 @@ t.test('conv2d gradients match a plain-JS adjoint (float64 and float32)', async 
       td.dispose([x, w, b, x.grad!, w.grad!, b.grad!]);
     }
   }
+});
+
+t.test('conv2d chunked over the batch (small im2col budget) gives the same values and gradients', async (t) => {
+  const saved = convTuning.chunkBytes;
+  let seed = 700;
+  for (const [budget, label] of [[1, 'one sample per chunk'], [2 * 8 * 3 * 9 * 30, 'two or three samples per chunk, partial last chunk']] as [number, string][]) {
+    convTuning.chunkBytes = budget;
+    for (const c of [CFGS[0], CFGS[4], CFGS[5]]) {
+      const xs = [5, ...c.x.slice(1)];
+      const X = uniform(seed++, numel(xs)), Wt = uniform(seed++, numel(c.w)), Bv = uniform(seed++, c.w[0]);
+      const ref = convRef(X, xs, Wt, c.w, Bv, c.stride, c.pad, c.dil, c.groups);
+      const GY = uniform(seed++, ref.y.length);
+      const rg = convRefGrads(X, xs, Wt, c.w, GY, ref.shape, c.stride, c.pad, c.dil, c.groups);
+      const x = mk(X, xs, 'float64').requiresGrad_(), w = mk(Wt, c.w, 'float64').requiresGrad_(), b = mk(Bv, [c.w[0]], 'float64').requiresGrad_();
+      td.tidy(() => {
+        const y = conv2d(x.permute([0, 1, 3, 2]).contiguous().permute([0, 1, 3, 2]), w, b, optsOf(c));
+        close(t, y.dataSync(), ref.y, 1e-12, 1e-13, `${c.name}, N=5, ${label}: values`);
+        y.backward(mk(GY, ref.shape, 'float64'));
+      });
+      close(t, x.grad!.dataSync(), rg.gx, 1e-11, 1e-12, `${c.name}, N=5, ${label}: grad input`);
+      close(t, w.grad!.dataSync(), rg.gw, 1e-11, 1e-12, `${c.name}, N=5, ${label}: grad weight`);
+      close(t, b.grad!.dataSync(), rg.gb, 1e-11, 1e-12, `${c.name}, N=5, ${label}: grad bias`);
+      td.dispose([x, w, b, x.grad!, w.grad!, b.grad!]);
+    }
+  }
+  convTuning.chunkBytes = saved;
 });
 
 t.test('conv2d gradcheck (float64 central differences)', async (t) => {

@@ -55,23 +55,33 @@ function packGeom(g: Geom): void {
 /** @internal cols [N, C*kh*kw, oh*ow] (fresh, contiguous) from x [N, C, H, W] (any strides). */
 export function im2colK(x: Tensor, g: Geom): Tensor {
   const cols = Tensor.empty([x.shape[0], x.shape[1] * g.kh * g.kw, g.oh * g.ow], x.dtype);
+  im2colInto(cols, x, g);
+  return cols;
+}
+
+/** @internal im2col into an existing contiguous cols view. */
+export function im2colInto(cols: Tensor, x: Tensor, g: Geom): void {
   begin();
   pack(cols);
   pack(x);
   packGeom(g);
   native.im2col(h(cols), h(x));
-  return cols;
 }
 
 /** @internal dx [N, C, H, W] (fresh) = adjoint of im2col applied to cols (contiguous). */
 export function col2imK(cols: Tensor, shape: readonly number[], g: Geom): Tensor {
   const dx = Tensor.empty(shape, cols.dtype);
+  col2imInto(dx, cols, g);
+  return dx;
+}
+
+/** @internal col2im into an existing contiguous dx view (overwritten). */
+export function col2imInto(dx: Tensor, cols: Tensor, g: Geom): void {
   begin();
   pack(dx);
   pack(cols);
   packGeom(g);
   native.col2im(h(dx), h(cols));
-  return dx;
 }
 
 /** A 3-d strided window onto a tensor's storage, for the GEMM. */
@@ -89,6 +99,32 @@ function gemmInto(c: V3, a: V3, b: V3, accumulate: boolean): void {
 
 interface ConvPlan { N: number; Cin: number; Cout: number; G: number; Cg: number; Kg: number; L: number; geom: Geom }
 
+/**
+ * @internal Tuning of the batch chunking: the im2col buffers hold about this many bytes (at least
+ * one sample), so they stay in cache between im2col and the GEMM and a large batch does not need
+ * a buffer of N·Cin·kH·kW·Ho·Wo elements. Tests lower it to exercise the chunk loop.
+ */
+export const convTuning = { chunkBytes: 8 << 20 };
+
+/** Samples per chunk: the byte budget over one sample's columns, a multiple of the thread count when larger. */
+function chunkOf(p: ConvPlan, bytes: number): number {
+  const per = p.Cin * p.geom.kh * p.geom.kw * p.L * bytes;
+  let c = Math.max(1, Math.floor(convTuning.chunkBytes / Math.max(per, 1)));
+  const th = native.numThreads();
+  if (c > th) c -= c % th;
+  return Math.min(c, Math.max(p.N, 1));
+}
+
+/** Samples n0 .. n0+nb-1 of a 4-d tensor (a view). */
+function batchView(t: Tensor, n0: number, nb: number): Tensor {
+  return viewOf(t, [nb, t.shape[1], t.shape[2], t.shape[3]], t.strides, t.offset + n0 * t.strides[0]);
+}
+
+/** The first nb samples' worth of a contiguous [chunk, rows, L] buffer (a view). */
+function leading(buf: Tensor, nb: number): Tensor {
+  return viewOf(buf, [nb, buf.shape[1], buf.shape[2]], buf.strides, 0);
+}
+
 /** y [N, Cout, oh, ow] = conv(x, w) (+ bias). w contiguous; bias [Cout] or null. */
 function convForward(x: Tensor, w: Tensor, bias: Tensor | null, p: ConvPlan): Tensor {
   const { N, Cin, Cout, G, Cg, Kg, L, geom } = p;
@@ -99,52 +135,73 @@ function convForward(x: Tensor, w: Tensor, bias: Tensor | null, p: ConvPlan): Te
     bv.dispose();
   }
   if (y.numel === 0) return y;
-  const cols = im2colK(x, geom); // [N, Cin*kh*kw, L]
   const rowsAll = Cin * geom.kh * geom.kw;
-  for (let g = 0; g < G; g++)
-    gemmInto(
-      { t: y, shape: [N, Cg, L], strides: [Cout * L, L, 1], offset: g * Cg * L },
-      { t: w, shape: [N, Cg, Kg], strides: [0, Kg, 1], offset: w.offset + g * Cg * Kg },
-      { t: cols, shape: [N, Kg, L], strides: [rowsAll * L, L, 1], offset: g * Kg * L },
-      bias !== null,
-    );
-  cols.dispose();
+  const chunk = chunkOf(p, x.dtype === 'float64' ? 8 : 4);
+  const buf = Tensor.empty([chunk, rowsAll, L], x.dtype);
+  for (let n0 = 0; n0 < N; n0 += chunk) {
+    const nb = Math.min(chunk, N - n0);
+    const xc = batchView(x, n0, nb), cols = leading(buf, nb); // cols [nb, Cin*kh*kw, L]
+    im2colInto(cols, xc, geom);
+    for (let g = 0; g < G; g++)
+      gemmInto(
+        { t: y, shape: [nb, Cg, L], strides: [Cout * L, L, 1], offset: n0 * Cout * L + g * Cg * L },
+        { t: w, shape: [nb, Cg, Kg], strides: [0, Kg, 1], offset: w.offset + g * Cg * Kg },
+        { t: cols, shape: [nb, Kg, L], strides: [rowsAll * L, L, 1], offset: g * Kg * L },
+        bias !== null,
+      );
+    xc.dispose();
+    cols.dispose();
+  }
+  buf.dispose();
   return y;
 }
 
-/** dx [N, Cin, H, W] from g [N, Cout, oh, ow] (contiguous). */
-function convGradInput(gy: Tensor, w: Tensor, xShape: readonly number[], p: ConvPlan): Tensor {
+/**
+ * Gradients from g [N, Cout, oh, ow] (contiguous): dx [N, Cin, H, W] = col2im(Wᵀ @ g) and
+ * dw [Cout, Cin/G, kh, kw] = Σ_n g @ colsᵀ (the batch summed inside the GEMM), chunk by chunk.
+ */
+function convBackward(gy: Tensor, x: Tensor, w: Tensor, p: ConvPlan, needX: boolean, needW: boolean): [Tensor | null, Tensor | null] {
   const { N, Cin, Cout, G, Cg, Kg, L, geom } = p;
   const rowsAll = Cin * geom.kh * geom.kw;
-  const dcols = Tensor.empty([N, rowsAll, L], gy.dtype);
-  for (let g = 0; g < G; g++)
-    gemmInto(
-      { t: dcols, shape: [N, Kg, L], strides: [rowsAll * L, L, 1], offset: g * Kg * L },
-      { t: w, shape: [N, Kg, Cg], strides: [0, 1, Kg], offset: w.offset + g * Cg * Kg },
-      { t: gy, shape: [N, Cg, L], strides: [Cout * L, L, 1], offset: gy.offset + g * Cg * L },
-      false,
-    );
-  const dx = col2imK(dcols, xShape, geom);
-  dcols.dispose();
-  return dx;
-}
-
-/** dw [Cout, Cin/G, kh, kw] from g [N, Cout, oh, ow] (contiguous) and x. */
-function convGradWeight(gy: Tensor, x: Tensor, wShape: readonly number[], p: ConvPlan): Tensor {
-  const { N, Cin, Cout, G, Cg, Kg, L, geom } = p;
-  const rowsAll = Cin * geom.kh * geom.kw;
-  const dw = fullK(wShape, 0, gy.dtype);
-  if (L === 0 || N === 0) return dw;
-  const cols = im2colK(x, geom);
-  for (let g = 0; g < G; g++)
-    gemmInto(
-      { t: dw, shape: [N, Cg, Kg], strides: [0, Kg, 1], offset: g * Cg * Kg },
-      { t: gy, shape: [N, Cg, L], strides: [Cout * L, L, 1], offset: gy.offset + g * Cg * L },
-      { t: cols, shape: [N, L, Kg], strides: [rowsAll * L, 1, L], offset: g * Kg * L },
-      true,
-    );
-  cols.dispose();
-  return dw;
+  const dx = needX ? Tensor.empty(x.shape, gy.dtype) : null;
+  const dw = needW ? fullK(w.shape, 0, gy.dtype) : null;
+  if (N === 0) return [dx, dw];
+  const chunk = chunkOf(p, gy.dtype === 'float64' ? 8 : 4);
+  const colBuf = needW ? Tensor.empty([chunk, rowsAll, L], gy.dtype) : null;
+  const dcolBuf = needX ? Tensor.empty([chunk, rowsAll, L], gy.dtype) : null;
+  for (let n0 = 0; n0 < N; n0 += chunk) {
+    const nb = Math.min(chunk, N - n0);
+    const gOff = gy.offset + n0 * Cout * L;
+    if (dw && colBuf) {
+      const xc = batchView(x, n0, nb), cols = leading(colBuf, nb);
+      im2colInto(cols, xc, geom);
+      for (let g = 0; g < G; g++)
+        gemmInto(
+          { t: dw, shape: [nb, Cg, Kg], strides: [0, Kg, 1], offset: g * Cg * Kg },
+          { t: gy, shape: [nb, Cg, L], strides: [Cout * L, L, 1], offset: gOff + g * Cg * L },
+          { t: cols, shape: [nb, L, Kg], strides: [rowsAll * L, 1, L], offset: g * Kg * L },
+          true,
+        );
+      xc.dispose();
+      cols.dispose();
+    }
+    if (dx && dcolBuf) {
+      const dcols = leading(dcolBuf, nb), dxc = batchView(dx, n0, nb);
+      for (let g = 0; g < G; g++)
+        gemmInto(
+          { t: dcols, shape: [nb, Kg, L], strides: [rowsAll * L, L, 1], offset: g * Kg * L },
+          { t: w, shape: [nb, Kg, Cg], strides: [0, 1, Kg], offset: w.offset + g * Cg * Kg },
+          { t: gy, shape: [nb, Cg, L], strides: [Cout * L, L, 1], offset: gOff + g * Cg * L },
+          false,
+        );
+      col2imInto(dxc, dcols, geom);
+      dcols.dispose();
+      dxc.dispose();
+    }
+  }
+  colBuf?.dispose();
+  dcolBuf?.dispose();
+  return [dx, dw];
 }
 
 function checkFloatSame(op: string, ts: [string, Tensor | null][]): void {
@@ -209,11 +266,8 @@ export function conv2d(xIn: Tensor, wIn: Tensor, bIn?: Tensor | null, opts: Conv
   const inputs = b ? [x, w, b] : [x, w];
   record(y, op, inputs, (g) => {
     const gc = g.isContiguous() ? g : castK(g, g.dtype);
-    return [
-      x.requiresGrad ? convGradInput(gc, w, x.shape, plan) : null,
-      w.requiresGrad ? convGradWeight(gc, x, w.shape, plan) : null,
-      b && b.requiresGrad ? reduceK(R.SUM, gc, [0, 2, 3]) : null,
-    ];
+    const [dx, dw] = convBackward(gc, x, w, plan, x.requiresGrad, w.requiresGrad);
+    return [dx, dw, b && b.requiresGrad ? reduceK(R.SUM, gc, [0, 2, 3]) : null];
   });
   return unbatched ? squeeze(y, 0) : y;
 }
