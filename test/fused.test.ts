@@ -8,6 +8,7 @@ import * as td from '../lib/index';
 import { weightedMse, sigmoidElbo, elboWeight, Parameterization, ElboWeighting } from '../lib/diffusion/fused';
 import { cldAffine } from '../lib/diffusion/cldKernel';
 import { arr, close, rng, throwsKind } from './helpers/check';
+import { block } from './helpers/philox';
 
 type DT = 'float32' | 'float64';
 const rand = rng(12345);
@@ -291,11 +292,47 @@ t.test('cldAffine noise: standard normal, independent, deterministic, thread-cou
     tt.notSame(g1, g2, `${dt} unseeded calls advance the stream`);
     tt.same(g1, g3, `${dt} manualSeed restarts it`);
   }
-  // float32 noise matches its documented layout: element i uses block i (shift by one sample = shift of blocks)
+  // float32 noise depends only on the flat index (not on the shape, chunking or vector path)
   const coef = td.tensor([0, 0, 0, 0, 0, 0, 1, 0, 1], { dtype: 'float64' });
   const big = cldAffine(td.zeros([2, 10]), td.zeros([2, 10]), null, coef, { seed: 9, returnNoise: true });
   const small = cldAffine(td.zeros([1, 13]), td.zeros([1, 13]), null, coef, { seed: 9, returnNoise: true });
   tt.same(arr(small.epsX!), arr(big.epsX!).slice(0, 13), 'noise depends only on the flat index');
+});
+
+t.test('cldAffine noise follows the documented Philox layout (independent JS generator)', async (tt) => {
+  // native/kernels/cld.h: float32 element i uses block i >> 1, words (w0, w1) if i is even, (w2, w3) if
+  // odd; float64 element i uses block i. Shapes with odd per-sample sizes make chunks start at odd
+  // elements and end mid-group; seeds above 2^32 exercise both key words.
+  const coef = td.tensor([0, 0, 0, 0, 0, 0, 1, 0, 1], { dtype: 'float64' });
+  for (const [shape, seed] of [[[3, 37], 11], [[2, 1000], 2n ** 40n + 5n], [[1, 5], 3]] as [number[], number | bigint][]) {
+    for (const dt of ['float32', 'float64'] as const) {
+      const z = td.zeros(shape, { dtype: dt });
+      const r = cldAffine(z, z, null, coef, { seed, returnNoise: true });
+      const n = z.numel;
+      const wantX: number[] = [], wantV: number[] = [];
+      for (let i = 0; i < n; i++) {
+        let r0: number, th: number;
+        if (dt === 'float32') {
+          const w = block(seed, 0, Math.floor(i / 2));
+          const [wa, wb] = i % 2 === 0 ? [w[0], w[1]] : [w[2], w[3]];
+          r0 = Math.sqrt(-2 * Math.log(((wa >>> 8) + 1) / 2 ** 24));
+          th = (2 * Math.PI * (wb >>> 8)) / 2 ** 24;
+        } else {
+          const w = block(seed, 0, i);
+          const u1 = (Math.floor((w[1] * 2 ** 32 + w[0]) / 2048) + 1) * 2 ** -53;
+          const u2 = Math.floor((w[3] * 2 ** 32 + w[2]) / 2048) * 2 ** -53;
+          r0 = Math.sqrt(-2 * Math.log(u1));
+          th = 2 * Math.PI * u2;
+        }
+        wantX.push(r0 * Math.cos(th));
+        wantV.push(r0 * Math.sin(th));
+      }
+      const t = dt === 'float32' ? [2e-5, 2e-6] : [1e-9, 1e-9];
+      close(tt, arr(r.epsX!), wantX, t[0], t[1], `${dt} ${JSON.stringify(shape)} seed ${seed}: ξx`);
+      close(tt, arr(r.epsV!), wantV, t[0], t[1], `${dt} ${JSON.stringify(shape)} seed ${seed}: ξv`);
+      td.dispose([z, r.x, r.v, r.epsX!, r.epsV!]);
+    }
+  }
 });
 
 t.test('cldAffine: bad inputs throw', async (tt) => {

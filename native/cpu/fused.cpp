@@ -214,7 +214,8 @@ TD_FORCEINLINE void cld_chunk_body(const T* __restrict c, const T* __restrict x,
   }
 }
 
-// float with in-kernel noise: tiles of kTile elements in three SIMD passes, (1) Philox + polar form
+// float with in-kernel noise (portable): tiles of kTile elements in three SIMD passes, (1) Philox (each
+// block computed for both elements of its pair: simple, and this is only the fallback) + polar form
 // (l = r², cos θ, sin θ) into an L1 tile, (2) r = sqrt(l) with packed IEEE square roots (bit-identical
 // to sqrtf), (3) the affine map. Same numbers as cld_chunk_body with cld_noise.
 constexpr int64_t kTile = 512;
@@ -256,9 +257,11 @@ TD_FORCEINLINE void cld_chunk_f32_noise(const float* __restrict c, const float* 
     const uint64_t base = static_cast<uint64_t>(i0 + t0);
 #pragma omp simd
     for (int64_t i = 0; i < len; i++) {
-      const kern::Philox4 w = kern::philox_block_unrolled(seed, off, base + static_cast<uint64_t>(i));
+      const uint64_t e = base + static_cast<uint64_t>(i);
+      const kern::Philox4 w = kern::philox_block_unrolled(seed, off, e >> 1);  // a block per pair (cld.h)
+      const bool odd = (e & 1u) != 0;
       float l, ct, st;
-      kern::cld_polar_f32(w.v[0], w.v[1], l, ct, st);
+      kern::cld_polar_f32(odd ? w.v[2] : w.v[0], odd ? w.v[3] : w.v[1], l, ct, st);
       tl[i] = l;
       tc[i] = ct;
       ts[i] = st;
@@ -281,151 +284,260 @@ TD_FORCEINLINE void cld_chunk_f32_noise(const float* __restrict c, const float* 
 }
 
 #if TD_FUSED_X86
-// float with in-kernel noise, AVX2: Philox 4x32-10 on 8 counters at a time (the 32x32->64 products
-// by _mm256_mul_epu32 on even and odd lanes), then the polar Box–Muller of cld.h (td_log polynomial,
-// quarter-turn reduction + Cephes sincos polynomials, packed IEEE sqrt) and the affine map, all in
-// registers; same operations in the same order as cld_polar_f32 / cld_normal_pair_f32 (last bits may
-// differ only by FMA contraction, as the layout in cld.h allows). Outputs go out with non-temporal
-// stores when 32-byte aligned. A group of 8 whose counters cross a 2^32 boundary, and the tail, take
-// the scalar loop.
-TD_AVX2_FN TD_FORCEINLINE void philox_mulhilo_avx2(__m256i a, __m256i mul, __m256i& hi, __m256i& lo) {
-  const __m256i ev = _mm256_mul_epu32(a, mul);
-  const __m256i od = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), mul);
-  hi = _mm256_blend_epi32(_mm256_srli_epi64(ev, 32), od, 0xAA);
-  lo = _mm256_blend_epi32(ev, _mm256_slli_epi64(od, 32), 0xAA);
+// ---- CLD noise, AVX2 ------------------------------------------------------------------------------
+// float with in-kernel noise on AVX2+FMA, 16 elements (8 Philox blocks, all four words used: even
+// elements take (w0, w1), odd ones (w2, w3), cld.h) per group, software-pipelined: the Philox rounds of
+// the next group (split form, two chains; bound by the 32x32->64 multiplier port) are interleaved with
+// the Box–Muller of this group (td_log polynomial, quarter-turn reduction + Cephes sincos polynomials,
+// packed IEEE sqrt: the operations of cld_polar_f32, with the polynomials contracted into FMAs, the
+// last-bit freedom cld.h allows, as on CUDA) and its affine map (order of cld_affine_element). Every
+// element of this path goes through the same vector code (a partial group at the head or tail runs on
+// a zero-padded stack copy), so the noise depends only on the flat index, never on chunking or thread
+// count. Outputs use non-temporal stores when 32-byte aligned. 5.4 -> 2.8 ns/element on one core of
+// the dev machine (bench/fused.ts: 16M elements, 2 threads, 48.5 -> see README).
+
+TD_AVX2_FN TD_FORCEINLINE void store8_avx2(bool nt, float* p, __m256 a) {
+  if (nt) _mm256_stream_ps(p, a);
+  else _mm256_storeu_ps(p, a);
 }
+
+// Loop invariants: round keys and upper counter words (each in the low half of 64-bit lanes) and the
+// nine coefficients.
+struct CldAvx2Consts {
+  __m256i K0[10], K1[10], C2, C3;
+  __m256 m00, m01, m02, m10, m11, m12, l11, l21, l22;
+};
+
+// Philox 4x32-10 on the 8 blocks base .. base+7, one round at a time (so that the rounds of the next
+// group can be interleaved with the Box–Muller of this one; see cld_f32_noise_avx2). Split form: each
+// 32-bit word lives in the low half of a 64-bit lane (upper halves are don't-care: _mm256_mul_epu32
+// reads only the low halves, and they never reach the output), so a round is mul, shift, xor, xor
+// with no repacking; chain e holds blocks base+0,2,4,6, chain o base+1,3,5,7. The counter's upper
+// word is taken per lane, so a group may cross a 2^32 block boundary.
+struct Philox8State {
+  __m256i e0, e1, e2, e3, o0, o1, o2, o3;
+};
+TD_AVX2_FN TD_FORCEINLINE void philox8_init(const CldAvx2Consts& k, uint64_t base, Philox8State& p) {
+  const int64_t b = static_cast<int64_t>(base);
+  p.e0 = _mm256_setr_epi64x(b, b + 2, b + 4, b + 6);
+  p.o0 = _mm256_setr_epi64x(b + 1, b + 3, b + 5, b + 7);
+  p.e1 = _mm256_srli_epi64(p.e0, 32);
+  p.o1 = _mm256_srli_epi64(p.o0, 32);
+  p.e2 = p.o2 = k.C2;
+  p.e3 = p.o3 = k.C3;
+}
+TD_AVX2_FN TD_FORCEINLINE void philox8_round(const CldAvx2Consts& k, int r, Philox8State& p) {
+  const __m256i M0 = _mm256_set1_epi64x(kern::kPhiloxM0), M1 = _mm256_set1_epi64x(kern::kPhiloxM1);
+  const __m256i pe0 = _mm256_mul_epu32(p.e0, M0), pe1 = _mm256_mul_epu32(p.e2, M1);
+  const __m256i po0 = _mm256_mul_epu32(p.o0, M0), po1 = _mm256_mul_epu32(p.o2, M1);
+  p.e0 = _mm256_xor_si256(_mm256_srli_epi64(pe1, 32), _mm256_xor_si256(p.e1, k.K0[r]));
+  p.e2 = _mm256_xor_si256(_mm256_srli_epi64(pe0, 32), _mm256_xor_si256(p.e3, k.K1[r]));
+  p.o0 = _mm256_xor_si256(_mm256_srli_epi64(po1, 32), _mm256_xor_si256(p.o1, k.K0[r]));
+  p.o2 = _mm256_xor_si256(_mm256_srli_epi64(po0, 32), _mm256_xor_si256(p.o3, k.K1[r]));
+  p.e1 = pe1;
+  p.e3 = pe0;
+  p.o1 = po1;
+  p.o3 = po0;
+}
+// Back to 8 x 32-bit lanes in block order (lane j = block base + j): even blocks in the low halves,
+// odd ones shifted up.
+TD_AVX2_FN TD_FORCEINLINE void philox8_pack(const Philox8State& p, __m256i w[4]) {
+  w[0] = _mm256_blend_epi32(p.e0, _mm256_slli_epi64(p.o0, 32), 0xAA);
+  w[1] = _mm256_blend_epi32(p.e1, _mm256_slli_epi64(p.o1, 32), 0xAA);
+  w[2] = _mm256_blend_epi32(p.e2, _mm256_slli_epi64(p.o2, 32), 0xAA);
+  w[3] = _mm256_blend_epi32(p.e3, _mm256_slli_epi64(p.o3, 32), 0xAA);
+}
+TD_AVX2_FN TD_FORCEINLINE void philox8_full(const CldAvx2Consts& k, uint64_t base, __m256i w[4]) {
+  Philox8State p;
+  philox8_init(k, base, p);
+  for (int r = 0; r < 10; r++) philox8_round(k, r, p);
+  philox8_pack(p, w);
+}
+
 TD_AVX2_FN TD_FORCEINLINE __m256 flip_sign_avx2(__m256 x, __m256i bit2, int shift) {
   // bit2: a lane mask with bit 1 set where the sign flips; shifted up to bit 31
   return _mm256_castsi256_ps(_mm256_xor_si256(_mm256_castps_si256(x), _mm256_slli_epi32(bit2, shift)));
 }
+
+// cld_normal_pair_f32 on 8 lanes of words (wa, wb), in two parts: the radius r from wa ...
+TD_AVX2_FN TD_FORCEINLINE __m256 bm_radius_avx2(__m256i wa) {
+  // l = max(0, -2 td_log(u1)), u1 = ((wa >> 8) + 1) 2^-24 in [2^-24, 1] (normal, finite, > 0)
+  const __m256 u1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_srli_epi32(wa, 8), _mm256_set1_epi32(1))),
+                                  _mm256_set1_ps(5.9604644775390625e-8f));
+  const __m256i b = _mm256_castps_si256(u1);
+  __m256i e = _mm256_sub_epi32(_mm256_srli_epi32(b, 23), _mm256_set1_epi32(126));  // sign bit is 0
+  __m256 mm = _mm256_castsi256_ps(
+      _mm256_or_si256(_mm256_and_si256(b, _mm256_set1_epi32(0x007fffff)), _mm256_set1_epi32(0x3f000000)));
+  const __m256 lo = _mm256_cmp_ps(mm, _mm256_set1_ps(0.707106781186547524f), _CMP_LT_OQ);
+  e = _mm256_add_epi32(e, _mm256_castps_si256(lo));  // lo lanes are -1
+  mm = _mm256_sub_ps(_mm256_blendv_ps(mm, _mm256_add_ps(mm, mm), lo), _mm256_set1_ps(1.0f));
+  const __m256 z = _mm256_mul_ps(mm, mm);
+  __m256 y = _mm256_set1_ps(7.0376836292e-2f);
+  y = _mm256_fmadd_ps(y, mm, _mm256_set1_ps(-1.1514610310e-1f));
+  y = _mm256_fmadd_ps(y, mm, _mm256_set1_ps(1.1676998740e-1f));
+  y = _mm256_fmadd_ps(y, mm, _mm256_set1_ps(-1.2420140846e-1f));
+  y = _mm256_fmadd_ps(y, mm, _mm256_set1_ps(1.4249322787e-1f));
+  y = _mm256_fmadd_ps(y, mm, _mm256_set1_ps(-1.6668057665e-1f));
+  y = _mm256_fmadd_ps(y, mm, _mm256_set1_ps(2.0000714765e-1f));
+  y = _mm256_fmadd_ps(y, mm, _mm256_set1_ps(-2.4999993993e-1f));
+  y = _mm256_fmadd_ps(y, mm, _mm256_set1_ps(3.3333331174e-1f));
+  y = _mm256_mul_ps(_mm256_mul_ps(y, mm), z);
+  const __m256 fe = _mm256_cvtepi32_ps(e);
+  y = _mm256_fmadd_ps(_mm256_set1_ps(-2.12194440e-4f), fe, y);
+  y = _mm256_fmadd_ps(_mm256_set1_ps(-0.5f), z, y);
+  const __m256 lg = _mm256_fmadd_ps(_mm256_set1_ps(0.693359375f), fe, _mm256_add_ps(mm, y));
+  const __m256 l = _mm256_max_ps(_mm256_mul_ps(_mm256_set1_ps(-2.0f), lg), _mm256_setzero_ps());
+  return _mm256_sqrt_ps(l);
+}
+// ... and (cos θ, sin θ) from wb: quarter-turn reduction and the Cephes polynomials.
+TD_AVX2_FN TD_FORCEINLINE void bm_angle_avx2(__m256i wb, __m256& ct, __m256& st) {
+  const __m256i q = _mm256_srli_epi32(wb, 8);
+  const __m256i k = _mm256_srli_epi32(_mm256_add_epi32(q, _mm256_set1_epi32(1 << 21)), 22);
+  const __m256i f = _mm256_sub_epi32(q, _mm256_slli_epi32(k, 22));
+  const __m256 phi = _mm256_mul_ps(_mm256_cvtepi32_ps(f), _mm256_set1_ps(3.7450702829239286e-7f));
+  const __m256 zz = _mm256_mul_ps(phi, phi);
+  __m256 sp = _mm256_fmadd_ps(_mm256_set1_ps(-1.9515295891e-4f), zz, _mm256_set1_ps(8.3321608736e-3f));
+  sp = _mm256_fmsub_ps(sp, zz, _mm256_set1_ps(1.6666654611e-1f));
+  sp = _mm256_fmadd_ps(_mm256_mul_ps(sp, zz), phi, phi);
+  __m256 cp = _mm256_fmsub_ps(_mm256_set1_ps(2.443315711809948e-5f), zz, _mm256_set1_ps(1.388731625493765e-3f));
+  cp = _mm256_fmadd_ps(cp, zz, _mm256_set1_ps(4.166664568298827e-2f));
+  cp = _mm256_mul_ps(_mm256_mul_ps(cp, zz), zz);
+  cp = _mm256_add_ps(_mm256_fnmadd_ps(_mm256_set1_ps(0.5f), zz, cp), _mm256_set1_ps(1.0f));
+  const __m256 swap = _mm256_castsi256_ps(_mm256_sub_epi32(_mm256_setzero_si256(), _mm256_and_si256(k, _mm256_set1_epi32(1))));
+  const __m256 c0f = _mm256_blendv_ps(cp, sp, swap), s0f = _mm256_blendv_ps(sp, cp, swap);
+  const __m256i two = _mm256_set1_epi32(2);
+  ct = flip_sign_avx2(c0f, _mm256_and_si256(_mm256_add_epi32(k, _mm256_set1_epi32(1)), two), 30);
+  st = flip_sign_avx2(s0f, _mm256_and_si256(k, two), 30);
+}
+
+// The affine map of 8 elements (order of cld_affine_element).
+template <bool HAS_S, bool RET>
+TD_AVX2_FN TD_FORCEINLINE void affine8_avx2(const CldAvx2Consts& k, const float* x, const float* v, const float* s,
+                                            float* ox, float* ov, float* ex, float* ev, __m256 zx, __m256 zv, bool nt) {
+  const __m256 xv = _mm256_loadu_ps(x), vv = _mm256_loadu_ps(v);
+  const __m256 sv = HAS_S ? _mm256_loadu_ps(s) : _mm256_setzero_ps();
+  __m256 a = _mm256_add_ps(_mm256_mul_ps(k.m00, xv), _mm256_mul_ps(k.m01, vv));
+  a = _mm256_add_ps(a, _mm256_mul_ps(k.m02, sv));
+  a = _mm256_add_ps(a, _mm256_mul_ps(k.l11, zx));
+  __m256 bb = _mm256_add_ps(_mm256_mul_ps(k.m10, xv), _mm256_mul_ps(k.m11, vv));
+  bb = _mm256_add_ps(bb, _mm256_mul_ps(k.m12, sv));
+  bb = _mm256_add_ps(bb, _mm256_mul_ps(k.l21, zx));
+  bb = _mm256_add_ps(bb, _mm256_mul_ps(k.l22, zv));
+  store8_avx2(nt, ox, a);
+  store8_avx2(nt, ov, bb);
+  if (RET) {
+    store8_avx2(nt, ex, zx);
+    store8_avx2(nt, ev, zv);
+  }
+}
+
+// One group of 16 elements (x .. x+15) from the words w of its 8 blocks, while the rounds of Philox for
+// the next group (blocks nb .. nb+7) run interleaved, and its words replace w. The multiplier port
+// bounds Philox; Box–Muller and the affine map use the other ports: in one instruction stream, the
+// out-of-order core overlaps the two (a whole group is too long for it to reach ahead by itself).
+template <bool HAS_S, bool RET>
+TD_AVX2_FN TD_FORCEINLINE void cld_group16_avx2(const CldAvx2Consts& k, __m256i w[4], uint64_t nb,
+                                                const float* __restrict x, const float* __restrict v,
+                                                const float* __restrict s, float* __restrict ox,
+                                                float* __restrict ov, float* __restrict ex, float* __restrict ev,
+                                                bool nt) {
+  Philox8State p;
+  philox8_init(k, nb, p);
+  philox8_round(k, 0, p);
+  const __m256 re = bm_radius_avx2(w[0]);  // lane j: element 2j (even) from words (w0, w1) ...
+  philox8_round(k, 1, p);
+  __m256 cte, ste;
+  bm_angle_avx2(w[1], cte, ste);
+  philox8_round(k, 2, p);
+  const __m256 ro = bm_radius_avx2(w[2]);  // ... element 2j + 1 (odd) from words (w2, w3)
+  philox8_round(k, 3, p);
+  __m256 cto, sto;
+  bm_angle_avx2(w[3], cto, sto);
+  philox8_round(k, 4, p);
+  const __m256 zxe = _mm256_mul_ps(re, cte), zve = _mm256_mul_ps(re, ste);
+  const __m256 zxo = _mm256_mul_ps(ro, cto), zvo = _mm256_mul_ps(ro, sto);
+  const __m256 xl = _mm256_unpacklo_ps(zxe, zxo), xh = _mm256_unpackhi_ps(zxe, zxo);
+  const __m256 vl = _mm256_unpacklo_ps(zve, zvo), vh = _mm256_unpackhi_ps(zve, zvo);
+  philox8_round(k, 5, p);
+  affine8_avx2<HAS_S, RET>(k, x, v, HAS_S ? s : nullptr, ox, ov, ex, ev, _mm256_permute2f128_ps(xl, xh, 0x20),
+                           _mm256_permute2f128_ps(vl, vh, 0x20), nt);
+  philox8_round(k, 6, p);
+  affine8_avx2<HAS_S, RET>(k, x + 8, v + 8, HAS_S ? s + 8 : nullptr, ox + 8, ov + 8, RET ? ex + 8 : nullptr,
+                           RET ? ev + 8 : nullptr, _mm256_permute2f128_ps(xl, xh, 0x31),
+                           _mm256_permute2f128_ps(vl, vh, 0x31), nt);
+  philox8_round(k, 7, p);
+  philox8_round(k, 8, p);
+  philox8_round(k, 9, p);
+  philox8_pack(p, w);
+}
+
+// A partial group: cnt elements starting at lane `lane0` of the group whose lane 0 is flat index 2·blk,
+// run on zero-padded stack copies.
+template <bool HAS_S, bool RET>
+TD_AVX2_FN void cld_partial16_avx2(const CldAvx2Consts& k, uint64_t blk, int lane0, int cnt, const float* x,
+                                   const float* v, const float* s, float* ox, float* ov, float* ex, float* ev) {
+  alignas(32) float bx[16] = {}, bv[16] = {}, bs[16] = {}, rx[16], rv[16], rex[16], rev[16];
+  for (int j = 0; j < cnt; j++) {
+    bx[lane0 + j] = x[j];
+    bv[lane0 + j] = v[j];
+    if (HAS_S) bs[lane0 + j] = s[j];
+  }
+  __m256i w[4];
+  philox8_full(k, blk, w);
+  cld_group16_avx2<HAS_S, RET>(k, w, blk, bx, bv, bs, rx, rv, rex, rev, false);
+  for (int j = 0; j < cnt; j++) {
+    ox[j] = rx[lane0 + j];
+    ov[j] = rv[lane0 + j];
+    if (RET) {
+      ex[j] = rex[lane0 + j];
+      ev[j] = rev[lane0 + j];
+    }
+  }
+}
+
 template <bool HAS_S, bool RET>
 TD_AVX2_FN void cld_f32_noise_avx2(const float* __restrict c, const float* __restrict x, const float* __restrict v,
                                    const float* __restrict s, float* __restrict ox, float* __restrict ov,
                                    float* __restrict ex, float* __restrict ev, int64_t i0, int64_t n, uint64_t seed,
                                    uint64_t off) {
-  const __m256 m00 = _mm256_set1_ps(c[kern::CLD_M00]), m01 = _mm256_set1_ps(c[kern::CLD_M01]),
-               m02 = _mm256_set1_ps(c[kern::CLD_M02]), m10 = _mm256_set1_ps(c[kern::CLD_M10]),
-               m11 = _mm256_set1_ps(c[kern::CLD_M11]), m12 = _mm256_set1_ps(c[kern::CLD_M12]),
-               l11 = _mm256_set1_ps(c[kern::CLD_L11]), l21 = _mm256_set1_ps(c[kern::CLD_L21]),
-               l22 = _mm256_set1_ps(c[kern::CLD_L22]);
+  CldAvx2Consts k;
   const uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
-  __m256i K0[10], K1[10];
   for (uint32_t r = 0; r < 10; r++) {
-    K0[r] = _mm256_set1_epi32(static_cast<int>(k0 + r * kern::kPhiloxW0));
-    K1[r] = _mm256_set1_epi32(static_cast<int>(k1 + r * kern::kPhiloxW1));
+    k.K0[r] = _mm256_set1_epi64x(static_cast<uint32_t>(k0 + r * kern::kPhiloxW0));
+    k.K1[r] = _mm256_set1_epi64x(static_cast<uint32_t>(k1 + r * kern::kPhiloxW1));
   }
-  const __m256i M0 = _mm256_set1_epi32(static_cast<int>(kern::kPhiloxM0));
-  const __m256i M1 = _mm256_set1_epi32(static_cast<int>(kern::kPhiloxM1));
-  const __m256i C2 = _mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(off)));
-  const __m256i C3 = _mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(off >> 32)));
-  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  const bool nt = ((reinterpret_cast<uintptr_t>(ox) | reinterpret_cast<uintptr_t>(ov) |
-                    (RET ? (reinterpret_cast<uintptr_t>(ex) | reinterpret_cast<uintptr_t>(ev)) : 0)) & 31) == 0;
+  k.C2 = _mm256_set1_epi64x(static_cast<uint32_t>(off));
+  k.C3 = _mm256_set1_epi64x(static_cast<uint32_t>(off >> 32));
+  k.m00 = _mm256_set1_ps(c[kern::CLD_M00]);
+  k.m01 = _mm256_set1_ps(c[kern::CLD_M01]);
+  k.m02 = _mm256_set1_ps(c[kern::CLD_M02]);
+  k.m10 = _mm256_set1_ps(c[kern::CLD_M10]);
+  k.m11 = _mm256_set1_ps(c[kern::CLD_M11]);
+  k.m12 = _mm256_set1_ps(c[kern::CLD_M12]);
+  k.l11 = _mm256_set1_ps(c[kern::CLD_L11]);
+  k.l21 = _mm256_set1_ps(c[kern::CLD_L21]);
+  k.l22 = _mm256_set1_ps(c[kern::CLD_L22]);
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const uint64_t base = static_cast<uint64_t>(i0 + i);
-    if ((base >> 32) != ((base + 7) >> 32)) {
-      cld_chunk_body<float, HAS_S, true, RET>(c, x + i, v + i, HAS_S ? s + i : nullptr, ox + i, ov + i,
-                                              RET ? ex + i : nullptr, RET ? ev + i : nullptr, i0 + i, 8, seed, off);
-      continue;
-    }
-    __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(base))), lane);
-    __m256i c1 = _mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(base >> 32)));
-    __m256i c2 = C2, c3 = C3;
-    for (int r = 0; r < 9; r++) {
-      __m256i hi0, lo0, hi1, lo1;
-      philox_mulhilo_avx2(c0, M0, hi0, lo0);
-      philox_mulhilo_avx2(c2, M1, hi1, lo1);
-      const __m256i n0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), K0[r]);
-      const __m256i n2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), K1[r]);
-      c0 = n0;
-      c1 = lo1;
-      c2 = n2;
-      c3 = lo0;
-    }
-    __m256i w0, w1;
-    {
-      __m256i hi1, lo1;
-      philox_mulhilo_avx2(c2, M1, hi1, lo1);
-      w0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), K0[9]);
-      w1 = lo1;
-    }
-    // l = max(0, -2 td_log(u1)), u1 = ((w0 >> 8) + 1) 2^-24 in [2^-24, 1] (normal, finite, > 0)
-    const __m256 u1 = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_srli_epi32(w0, 8), _mm256_set1_epi32(1))),
-                                    _mm256_set1_ps(5.9604644775390625e-8f));
-    const __m256i b = _mm256_castps_si256(u1);
-    __m256i e = _mm256_sub_epi32(_mm256_srli_epi32(b, 23), _mm256_set1_epi32(126));  // sign bit is 0
-    __m256 mm = _mm256_castsi256_ps(
-        _mm256_or_si256(_mm256_and_si256(b, _mm256_set1_epi32(0x007fffff)), _mm256_set1_epi32(0x3f000000)));
-    const __m256 lo = _mm256_cmp_ps(mm, _mm256_set1_ps(0.707106781186547524f), _CMP_LT_OQ);
-    e = _mm256_add_epi32(e, _mm256_castps_si256(lo));  // lo lanes are -1
-    mm = _mm256_sub_ps(_mm256_blendv_ps(mm, _mm256_add_ps(mm, mm), lo), _mm256_set1_ps(1.0f));
-    const __m256 z = _mm256_mul_ps(mm, mm);
-    __m256 y = _mm256_set1_ps(7.0376836292e-2f);
-    y = _mm256_add_ps(_mm256_mul_ps(y, mm), _mm256_set1_ps(-1.1514610310e-1f));
-    y = _mm256_add_ps(_mm256_mul_ps(y, mm), _mm256_set1_ps(1.1676998740e-1f));
-    y = _mm256_add_ps(_mm256_mul_ps(y, mm), _mm256_set1_ps(-1.2420140846e-1f));
-    y = _mm256_add_ps(_mm256_mul_ps(y, mm), _mm256_set1_ps(1.4249322787e-1f));
-    y = _mm256_add_ps(_mm256_mul_ps(y, mm), _mm256_set1_ps(-1.6668057665e-1f));
-    y = _mm256_add_ps(_mm256_mul_ps(y, mm), _mm256_set1_ps(2.0000714765e-1f));
-    y = _mm256_add_ps(_mm256_mul_ps(y, mm), _mm256_set1_ps(-2.4999993993e-1f));
-    y = _mm256_add_ps(_mm256_mul_ps(y, mm), _mm256_set1_ps(3.3333331174e-1f));
-    y = _mm256_mul_ps(_mm256_mul_ps(y, mm), z);
-    const __m256 fe = _mm256_cvtepi32_ps(e);
-    y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_set1_ps(-2.12194440e-4f), fe));
-    y = _mm256_add_ps(y, _mm256_mul_ps(_mm256_set1_ps(-0.5f), z));
-    const __m256 lg = _mm256_add_ps(_mm256_add_ps(mm, y), _mm256_mul_ps(_mm256_set1_ps(0.693359375f), fe));
-    const __m256 l = _mm256_max_ps(_mm256_mul_ps(_mm256_set1_ps(-2.0f), lg), _mm256_setzero_ps());
-    const __m256 rr = _mm256_sqrt_ps(l);
-    // θ: quarter-turn reduction and the Cephes polynomials
-    const __m256i q = _mm256_srli_epi32(w1, 8);
-    const __m256i k = _mm256_srli_epi32(_mm256_add_epi32(q, _mm256_set1_epi32(1 << 21)), 22);
-    const __m256i f = _mm256_sub_epi32(q, _mm256_slli_epi32(k, 22));
-    const __m256 phi = _mm256_mul_ps(_mm256_cvtepi32_ps(f), _mm256_set1_ps(3.7450702829239286e-7f));
-    const __m256 zz = _mm256_mul_ps(phi, phi);
-    __m256 sp = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(-1.9515295891e-4f), zz), _mm256_set1_ps(8.3321608736e-3f));
-    sp = _mm256_sub_ps(_mm256_mul_ps(sp, zz), _mm256_set1_ps(1.6666654611e-1f));
-    sp = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(sp, zz), phi), phi);
-    __m256 cp = _mm256_sub_ps(_mm256_mul_ps(_mm256_set1_ps(2.443315711809948e-5f), zz),
-                              _mm256_set1_ps(1.388731625493765e-3f));
-    cp = _mm256_add_ps(_mm256_mul_ps(cp, zz), _mm256_set1_ps(4.166664568298827e-2f));
-    cp = _mm256_mul_ps(_mm256_mul_ps(cp, zz), zz);
-    cp = _mm256_add_ps(_mm256_sub_ps(cp, _mm256_mul_ps(_mm256_set1_ps(0.5f), zz)), _mm256_set1_ps(1.0f));
-    const __m256 swap = _mm256_castsi256_ps(_mm256_sub_epi32(_mm256_setzero_si256(), _mm256_and_si256(k, _mm256_set1_epi32(1))));
-    const __m256 c0f = _mm256_blendv_ps(cp, sp, swap), s0f = _mm256_blendv_ps(sp, cp, swap);
-    const __m256i two = _mm256_set1_epi32(2);
-    const __m256 ct = flip_sign_avx2(c0f, _mm256_and_si256(_mm256_add_epi32(k, _mm256_set1_epi32(1)), two), 30);
-    const __m256 st = flip_sign_avx2(s0f, _mm256_and_si256(k, two), 30);
-    const __m256 zx = _mm256_mul_ps(rr, ct), zv = _mm256_mul_ps(rr, st);
-    // the affine map (order of cld_affine_element)
-    const __m256 xv = _mm256_loadu_ps(x + i), vv = _mm256_loadu_ps(v + i);
-    const __m256 sv = HAS_S ? _mm256_loadu_ps(s + i) : _mm256_setzero_ps();
-    __m256 a = _mm256_add_ps(_mm256_mul_ps(m00, xv), _mm256_mul_ps(m01, vv));
-    a = _mm256_add_ps(a, _mm256_mul_ps(m02, sv));
-    a = _mm256_add_ps(a, _mm256_mul_ps(l11, zx));
-    __m256 bb = _mm256_add_ps(_mm256_mul_ps(m10, xv), _mm256_mul_ps(m11, vv));
-    bb = _mm256_add_ps(bb, _mm256_mul_ps(m12, sv));
-    bb = _mm256_add_ps(bb, _mm256_mul_ps(l21, zx));
-    bb = _mm256_add_ps(bb, _mm256_mul_ps(l22, zv));
-    if (nt) {
-      _mm256_stream_ps(ox + i, a);
-      _mm256_stream_ps(ov + i, bb);
-      if (RET) {
-        _mm256_stream_ps(ex + i, zx);
-        _mm256_stream_ps(ev + i, zv);
-      }
-    } else {
-      _mm256_storeu_ps(ox + i, a);
-      _mm256_storeu_ps(ov + i, bb);
-      if (RET) {
-        _mm256_storeu_ps(ex + i, zx);
-        _mm256_storeu_ps(ev + i, zv);
-      }
-    }
+  if (n > 0 && (i0 & 1) != 0) {  // odd start: lanes 1.. of the group that starts one element earlier
+    const int cnt = static_cast<int>(std::min<int64_t>(n, 15));
+    cld_partial16_avx2<HAS_S, RET>(k, static_cast<uint64_t>(i0 - 1) >> 1, 1, cnt, x, v, HAS_S ? s : nullptr, ox, ov,
+                                   RET ? ex : nullptr, RET ? ev : nullptr);
+    i = cnt;
+  }
+  const bool nt = ((reinterpret_cast<uintptr_t>(ox + i) | reinterpret_cast<uintptr_t>(ov + i) |
+                    (RET ? (reinterpret_cast<uintptr_t>(ex + i) | reinterpret_cast<uintptr_t>(ev + i)) : 0)) & 31) == 0;
+  if (i + 16 <= n) {
+    __m256i w[4];
+    philox8_full(k, static_cast<uint64_t>(i0 + i) >> 1, w);  // the pipeline's first group
+    for (; i + 16 <= n; i += 16)
+      cld_group16_avx2<HAS_S, RET>(k, w, (static_cast<uint64_t>(i0 + i) >> 1) + 8, x + i, v + i,
+                                   HAS_S ? s + i : nullptr, ox + i, ov + i, RET ? ex + i : nullptr,
+                                   RET ? ev + i : nullptr, nt);
   }
   if (i < n)
-    cld_chunk_body<float, HAS_S, true, RET>(c, x + i, v + i, HAS_S ? s + i : nullptr, ox + i, ov + i,
-                                            RET ? ex + i : nullptr, RET ? ev + i : nullptr, i0 + i, n - i, seed, off);
+    cld_partial16_avx2<HAS_S, RET>(k, static_cast<uint64_t>(i0 + i) >> 1, 0, static_cast<int>(n - i), x + i, v + i,
+                                   HAS_S ? s + i : nullptr, ox + i, ov + i, RET ? ex + i : nullptr,
+                                   RET ? ev + i : nullptr);
   if (nt) _mm_sfence();
 }
 #endif

@@ -11,6 +11,8 @@
 
 #include <cstdint>
 
+#include <type_traits>
+
 #include "../kernels/cld.h"
 #include "../kernels/fused_losses.h"
 
@@ -113,10 +115,50 @@ __global__ void cld_affine_kernel(const double* __restrict__ coef, bool per_samp
   }
 }
 
+// float with noise: one thread per element pair (2p, 2p + 1), which share Philox block p (cld.h), so
+// each block is computed once.
+template <bool HAS_S, bool RET>
+__global__ void cld_affine_f32_noise_kernel(const double* __restrict__ coef, bool per_sample,
+                                            const float* __restrict__ x, const float* __restrict__ v,
+                                            const float* __restrict__ s, float* __restrict__ ox,
+                                            float* __restrict__ ov, float* __restrict__ ex, float* __restrict__ ev,
+                                            int64_t N, int64_t n, uint64_t seed, uint64_t off) {
+  const int64_t P = (N + 1) / 2;
+  for (int64_t p = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; p < P; p += (int64_t)gridDim.x * blockDim.x) {
+    float zx[2], zv[2];
+    kern::cld_noise_pair(seed, off, static_cast<uint64_t>(p), zx, zv);
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+      const int64_t i = 2 * p + h;
+      if (i >= N) break;
+      const double* cd = coef + (per_sample ? (i / n) * kern::CLD_NCOEF : 0);
+      float c[kern::CLD_NCOEF];
+#pragma unroll
+      for (int j = 0; j < kern::CLD_NCOEF; j++) c[j] = static_cast<float>(cd[j]);
+      float a, b;
+      kern::cld_affine_element<float>(c, x[i], v[i], HAS_S ? s[i] : 0.0f, zx[h], zv[h], a, b);
+      ox[i] = a;
+      ov[i] = b;
+      if (RET) {
+        ex[i] = zx[h];
+        ev[i] = zv[h];
+      }
+    }
+  }
+}
+
 template <typename T, bool HAS_S>
 void cld_dispatch(unsigned grid, cudaStream_t st, bool noise, bool ret, const double* coef, bool per,
                   const T* x, const T* v, const T* s, T* ox, T* ov, T* ex, T* ev, int64_t N, int64_t n, uint64_t seed,
                   uint64_t off) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (noise) {
+      const unsigned pg = (grid + 1) / 2;  // half as many threads: one per pair
+      if (ret) cld_affine_f32_noise_kernel<HAS_S, true><<<pg, kThreads, 0, st>>>(coef, per, x, v, s, ox, ov, ex, ev, N, n, seed, off);
+      else cld_affine_f32_noise_kernel<HAS_S, false><<<pg, kThreads, 0, st>>>(coef, per, x, v, s, ox, ov, ex, ev, N, n, seed, off);
+      return;
+    }
+  }
   if (noise) {
     if (ret) cld_affine_kernel<T, HAS_S, true, true><<<grid, kThreads, 0, st>>>(coef, per, x, v, s, ox, ov, ex, ev, N, n, seed, off);
     else cld_affine_kernel<T, HAS_S, true, false><<<grid, kThreads, 0, st>>>(coef, per, x, v, s, ox, ov, ex, ev, N, n, seed, off);

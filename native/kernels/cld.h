@@ -16,7 +16,9 @@
 // (native/kernels/philox.h: philox_block(seed, offset, i)), giving words w0..w3. Then:
 //   F64: (ξx, ξv) = box_muller_f64(w) of philox.h: u1 = u53open(w0, w1) ∈ (0, 1], u2 = u53(w2, w3),
 //        r = sqrt(−2 log u1), θ = 2π u2, ξx = r cos θ, ξv = r sin θ (C library log/sqrt/sin/cos).
-//   F32: words w0, w1 only (w2, w3 unused), a branch-free Box–Muller that vectorises:
+//   F32: one block serves two elements: element i draws block i >> 1 (not i) and takes its words
+//        (w0, w1) when i is even, (w2, w3) when i is odd (as randn's float lanes pair the words);
+//        below, (w0, w1) names that pair. A branch-free Box–Muller that vectorises:
 //        u1 = ((w0 >> 8) + 1) · 2^-24 ∈ (0, 1],  r = sqrtf(max(0, −2 · td_log(u1)))  (td_log: the
 //          float polynomial log of native/kernels/elementwise.h);
 //        q = w1 >> 8 (24 bits, θ = 2π q / 2^24), k = (q + 2^21) >> 22 ∈ {0..4} (nearest quarter
@@ -24,7 +26,8 @@
 //          ∈ [−π/4, π/4]; sφ, cφ by the Cephes sinf / cosf polynomials below; then by k mod 4:
 //          (cos θ, sin θ) = (cφ, sφ), (−sφ, cφ), (−cφ, −sφ), (sφ, −cφ);
 //        ξx = r · cos θ, ξv = r · sin θ.
-// So one seed gives the same noise on every backend (up to libm / FMA last bits).
+// So one seed gives the same noise on every backend (up to libm / FMA last bits: the CPU's AVX2 path
+// contracts the polynomials into FMAs, as CUDA does; the portable CPU path does not).
 // ================================================================================================
 #pragma once
 #include <cmath>
@@ -93,8 +96,15 @@ TD_FORCEINLINE Philox4 philox_block_unrolled(uint64_t seed, uint64_t offset, uin
 
 // The noise pair of flat element i, in float and double (layout above).
 TD_FORCEINLINE void cld_noise(uint64_t seed, uint64_t offset, uint64_t i, float& zx, float& zv) {
-  const Philox4 w = philox_block_unrolled(seed, offset, i);
-  cld_normal_pair_f32(w.v[0], w.v[1], zx, zv);
+  const Philox4 w = philox_block_unrolled(seed, offset, i >> 1);
+  const bool odd = (i & 1u) != 0;
+  cld_normal_pair_f32(odd ? w.v[2] : w.v[0], odd ? w.v[3] : w.v[1], zx, zv);
+}
+// The float noise of both elements of pair p (flat elements 2p and 2p + 1), from one block.
+TD_FORCEINLINE void cld_noise_pair(uint64_t seed, uint64_t offset, uint64_t p, float zx[2], float zv[2]) {
+  const Philox4 w = philox_block_unrolled(seed, offset, p);
+  cld_normal_pair_f32(w.v[0], w.v[1], zx[0], zv[0]);
+  cld_normal_pair_f32(w.v[2], w.v[3], zx[1], zv[1]);
 }
 TD_FORCEINLINE void cld_noise(uint64_t seed, uint64_t offset, uint64_t i, double& zx, double& zv) {
   const Philox4 w = philox_block(seed, offset, i);
