@@ -39,6 +39,7 @@ const DIRECT_MAX_D = 16;
 /**
  * Calls visit(d2, r0, rows, m) for successive row chunks of a: d2 [rows, m] row-major holds the
  * squared distances |a_{r0+i} − b_j|² (clamped at 0). With `same` (a === b) the diagonal is exactly 0.
+ * d2 is only valid during the call (its buffer is reused).
  */
 export function forEachSqDistChunk(a: Rows, b: Rows, visit: (d2: Float64Array, r0: number, rows: number, m: number) => void, same = false): void {
   const aa = new Float64Array(a.n), bb = new Float64Array(b.n);
@@ -47,15 +48,20 @@ export function forEachSqDistChunk(a: Rows, b: Rows, visit: (d2: Float64Array, r
   const chunk = Math.max(1, Math.floor(CHUNK_ELEMS / Math.max(b.n, a.d)));
   if (a.d <= DIRECT_MAX_D) {
     // few features: subtract coordinates directly (exact, no cancellation)
+    const buf = new Float64Array(Math.min(chunk, a.n) * b.n);
     for (let r0 = 0; r0 < a.n; r0 += chunk) {
       const rows = Math.min(chunk, a.n - r0);
-      const d2 = new Float64Array(rows * b.n);
+      const d2 = buf.subarray(0, rows * b.n);
+      const ad = a.data, bd = b.data, d = a.d, m = b.n;
       for (let i = 0; i < rows; i++) {
-        const ai = (r0 + i) * a.d;
-        for (let j = 0; j < b.n; j++) {
+        const ai = (r0 + i) * d;
+        for (let j = 0; j < m; j++) {
           let s = 0;
-          for (let k = 0; k < a.d; k++) s += (a.data[ai + k] - b.data[j * b.d + k]) ** 2;
-          d2[i * b.n + j] = s;
+          for (let k = 0; k < d; k++) {
+            const e = ad[ai + k] - bd[j * d + k];
+            s += e * e;
+          }
+          d2[i * m + j] = s;
         }
       }
       visit(d2, r0, rows, b.n);
