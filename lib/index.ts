@@ -29,4 +29,15 @@ export { cat, stack, split, chunk, gather, indexSelect, scatterAdd, oneHot } fro
 export { softmax, logSoftmax, layerNorm, crossEntropy, mseLoss, dropout } from './ops/nn';
 export type { Reduction, CrossEntropyOptions, DropoutOptions } from './ops/nn';
 export { cast } from './ops/util';
+export { conv2d } from './ops/conv';
+export type { Conv2dOptions, Pair } from './ops/conv';
+export { avgPool2d, upsampleNearest2d } from './ops/pool';
+export { groupNorm, rmsNorm } from './ops/norm';
+export { scaledDotProductAttention } from './ops/attention';
+export type { SdpaOptions } from './ops/attention';
+export { embedding } from './ops/embedding';
+export type { EmbeddingOptions } from './ops/embedding';
+export * as nn from './nn';
+export * as optim from './optim';
+export * as io from './io';
 export * as diffusion from './diffusion';
