@@ -40,4 +40,7 @@ export type { EmbeddingOptions } from './ops/embedding';
 export * as nn from './nn';
 export * as optim from './optim';
 export * as io from './io';
+export * as data from './data';
+export * as viz from './viz';
+export * as metrics from './metrics';
 export * as diffusion from './diffusion';
