@@ -7,11 +7,11 @@ import * as td from '../lib/index';
 import { weightedMse, sigmoidElbo } from '../lib/diffusion/fused';
 import { cldAffine } from '../lib/diffusion/cldKernel';
 import { native } from '../lib/native';
+import { LIMITS } from './limits';
 import { report, time, torchMs } from './harness';
 
-const STREAM_GBS = 29.2;
 const info = td.backend.info();
-report({ machine: `${info.cpu.threads} threads, fused kernels ${native.fusedKernel()}`, streamGBs: STREAM_GBS });
+report({ machine: `${info.cpu.threads} threads, fused kernels ${native.fusedKernel()}`, streamGBs: LIMITS.streamGBs });
 
 function gbs(bytes: number, ms: number): number {
   return +(bytes / (ms * 1e6)).toFixed(1);
@@ -44,7 +44,7 @@ function losses(): void {
     const rc = time(`${name} composed`, step(composed), 3);
     const pt = torchMs(`p=torch.randn(${B},${N},requires_grad=True); q=torch.randn(${B},${N}); w=torch.rand(${B}); lam=torch.rand(${B})*30-15; dl=-10*torch.rand(${B})`, py, 5);
     report({ case: `${name} fwd+bwd [${B}, ${N}] f32`, ms: +rf.meanMs.toFixed(2), GBs: gbs(12 * n, rf.meanMs),
-      ofStream: +(gbs(12 * n, rf.meanMs) / STREAM_GBS).toFixed(2), targetMs: 8, composedMs: +rc.meanMs.toFixed(2),
+      ofStream: +(gbs(12 * n, rf.meanMs) / LIMITS.streamGBs).toFixed(2), targetMs: 8, composedMs: +rc.meanMs.toFixed(2),
       speedupVsComposed: +(rc.meanMs / rf.meanMs).toFixed(2), torchMs: pt, speedupVsTorch: pt ? +(pt / rf.meanMs).toFixed(2) : null });
   }
   td.dispose([p, q, w, lam, dl, wcol]);
@@ -73,14 +73,14 @@ function cld(): void {
   const pt = torchMs(`x=torch.randn(${n}); v=torch.randn(${n}); s=torch.randn(${n}); c=[${c.join(',')}]`,
     'ex=torch.randn(x.shape); ev=torch.randn(x.shape); ox=c[0]*x+c[1]*v+c[2]*s+c[6]*ex; ov=c[3]*x+c[4]*v+c[5]*s+c[7]*ex+c[8]*ev', 5);
   report({ case: `cldAffine SSCS-like [${n}] f32 with noise`, ms: +rf.meanMs.toFixed(2), GBs: gbs(20 * n, rf.meanMs),
-    ofStream: +(gbs(20 * n, rf.meanMs) / STREAM_GBS).toFixed(2), targetMs: 25, composedMs: +rc.meanMs.toFixed(2),
+    ofStream: +(gbs(20 * n, rf.meanMs) / LIMITS.streamGBs).toFixed(2), targetMs: 25, composedMs: +rc.meanMs.toFixed(2),
     speedupVsComposed: +(rc.meanMs / rf.meanMs).toFixed(2), torchMs: pt, speedupVsTorch: pt ? +(pt / rf.meanMs).toFixed(2) : null });
   const rn = time('cldAffine no noise', () => {
     const r = cldAffine(x, v, s, coef, { noise: false });
     r.x.dispose();
     r.v.dispose();
   }, 2);
-  report({ case: `cldAffine [${n}] f32 noise:false`, ms: +rn.meanMs.toFixed(2), GBs: gbs(20 * n, rn.meanMs), ofStream: +(gbs(20 * n, rn.meanMs) / STREAM_GBS).toFixed(2) });
+  report({ case: `cldAffine [${n}] f32 noise:false`, ms: +rn.meanMs.toFixed(2), GBs: gbs(20 * n, rn.meanMs), ofStream: +(gbs(20 * n, rn.meanMs) / LIMITS.streamGBs).toFixed(2) });
   td.dispose([x, v, s, coef]);
 }
 

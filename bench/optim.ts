@@ -5,11 +5,11 @@
 import * as td from '../lib/index';
 import * as optim from '../lib/optim';
 import { native } from '../lib/native';
+import { LIMITS } from './limits';
 import { report, time, torchMs } from './harness';
 
-const STREAM_GBS = 29.2;
 const info = td.backend.info();
-report({ machine: `${info.cpu.threads} threads, adam kernel ${native.optimKernel()}`, streamGBs: STREAM_GBS });
+report({ machine: `${info.cpu.threads} threads, adam kernel ${native.optimKernel()}`, streamGBs: LIMITS.streamGBs });
 
 const gbs = (bytes: number, ms: number) => +(bytes / (ms * 1e6)).toFixed(1);
 
@@ -41,7 +41,7 @@ const rc = time('AdamW composed', () => {
 
 const pt = torchMs(`p=torch.randn(${n},requires_grad=True); p.grad=torch.randn(${n})*1e-2; opt=torch.optim.AdamW([p],lr=${lr},weight_decay=${wd})`, 'opt.step()', 5);
 report({
-  case: `AdamW step [${n}] f32`, ms: +rf.meanMs.toFixed(2), GBs: gbs(28 * n, rf.meanMs), ofStream: +(gbs(28 * n, rf.meanMs) / STREAM_GBS).toFixed(2),
+  case: `AdamW step [${n}] f32`, ms: +rf.meanMs.toFixed(2), GBs: gbs(28 * n, rf.meanMs), ofStream: +(gbs(28 * n, rf.meanMs) / LIMITS.streamGBs).toFixed(2),
   composedMs: +rc.meanMs.toFixed(2), speedupVsComposed: +(rc.meanMs / rf.meanMs).toFixed(2),
   torchMs: pt, speedupVsTorch: pt ? +(pt / rf.meanMs).toFixed(2) : null,
 });

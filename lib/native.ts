@@ -24,6 +24,8 @@ export interface NativeAddon {
   info(): NativeInfo;
   setNumThreads(n: number): void;
   numThreads(): number;
+  /** Measure STREAM copy/triad GB/s and peak FMA GFLOP/s over the backend's threads (native/cpu/limits.cpp). */
+  measureLimits(elements?: number, reps?: number): { copyGBs: number; triadGBs: number; fmaGflops: number; fmaIsa: string; threads: number };
   opTable(): { unary: string[]; binary: string[]; reduce: string[] };
   unary(op: number, out: Handle, x: Handle): void;
   binary(op: number, out: Handle, a: Handle, b: Handle): void;

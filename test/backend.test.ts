@@ -54,3 +54,12 @@ t.test('the native side rejects forged or stale handles without crashing', async
   t.throws(() => native.read(hy as never, 2, 4), RangeError);
   y.dispose();
 });
+
+t.test('measureLimits (bench roofline) returns finite positive rates and rejects bad sizes', async (t) => {
+  const m = native.measureLimits(1 << 20, 2);
+  for (const k of ['copyGBs', 'triadGBs', 'fmaGflops'] as const) t.ok(Number.isFinite(m[k]) && m[k] > 0, `${k} = ${m[k]}`);
+  t.equal(m.threads, td.getNumThreads(), 'measured over the backend threads');
+  t.ok(['avx2-fma', 'portable'].includes(m.fmaIsa), `isa ${m.fmaIsa}`);
+  t.throws(() => native.measureLimits(0, 1), RangeError);
+  t.throws(() => native.measureLimits(1 << 20, 0), RangeError);
+});

@@ -39,6 +39,27 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   td::cpu::set_num_threads(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
 }
+// measureLimits(elements = 2^25, reps = 10) -> {copyGBs, triadGBs, fmaGflops, fmaIsa, threads}
+Napi::Value MeasureLimits(const Napi::CallbackInfo& info) {
+  return guard(info, "measureLimits", [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    int64_t n = int64_t(1) << 25;
+    int reps = 10;
+    if (info.Length() > 0 && info[0].IsNumber()) n = info[0].As<Napi::Number>().Int64Value();
+    if (info.Length() > 1 && info[1].IsNumber()) reps = info[1].As<Napi::Number>().Int32Value();
+    if (n < 1 || n > (int64_t(1) << 30) || reps < 1 || reps > 1000)
+      throw Napi::RangeError::New(env, "measureLimits: elements must be in [1, 2^30] and reps in [1, 1000]");
+    const td::cpu::Limits L = td::cpu::measure_limits(n, reps);
+    auto o = Napi::Object::New(env);
+    o.Set("copyGBs", Napi::Number::New(env, L.copy_gbs));
+    o.Set("triadGBs", Napi::Number::New(env, L.triad_gbs));
+    o.Set("fmaGflops", Napi::Number::New(env, L.fma_gflops));
+    o.Set("fmaIsa", Napi::String::New(env, L.fma_isa));
+    o.Set("threads", Napi::Number::New(env, td::cpu::num_threads()));
+    return o;
+  });
+}
+
 Napi::Value NumThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), td::cpu::num_threads());
 }
@@ -60,6 +81,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("numThreads", Napi::Function::New(env, NumThreads, "numThreads"));
+  exports.Set("measureLimits", Napi::Function::New(env, MeasureLimits, "measureLimits"));
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   return exports;
 }

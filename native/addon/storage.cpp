@@ -27,13 +27,18 @@ std::vector<Slot> g_slots;
 std::vector<uint32_t> g_free_slots;
 constexpr double kSlotSpan = 16777216.0;  // 2^24
 
-// External-memory reports to V8 are batched: every call costs, and small tensors come and go fast.
-int64_t g_unreported = 0;
-void report_external(Napi::Env env, int64_t delta) {
-  g_unreported += delta;
-  if (g_unreported > (4 << 20) || g_unreported < -(4 << 20)) {
-    Napi::MemoryManagement::AdjustExternalMemory(env, g_unreported);
-    g_unreported = 0;
+// V8 is told how many bytes the host allocator holds from the system (in use + cached), not about each
+// tensor: a buffer reused from the cache changes nothing, so a steady loop reports nothing, while
+// growth (tensors left to the FinalizationRegistry, say) does raise the collector's pressure. Reports
+// are batched (every 4 MiB of change): each AdjustExternalMemory call costs, and a large jump makes V8
+// start a collection — reporting every 64 MiB gradient buffer as it was reused cost ~2 ms a call.
+int64_t g_reported = 0;
+void report_external(Napi::Env env) {
+  const int64_t cur = static_cast<int64_t>(td::cpu::host_system_bytes());
+  const int64_t d = cur - g_reported;
+  if (d > (4 << 20) || d < -(4 << 20)) {
+    Napi::MemoryManagement::AdjustExternalMemory(env, d);
+    g_reported = cur;
   }
 }
 
@@ -85,7 +90,7 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
     }
     stats().live_storages++;
     stats().live_bytes += (int64_t)s->bytes;
-    report_external(env, (int64_t)s->bytes);
+    report_external(env);
     uint32_t slot;
     if (g_slots.empty()) g_slots.push_back(Slot());  // slot 0 is never used: handles are truthy in JS
     if (!g_free_slots.empty()) {
@@ -223,6 +228,7 @@ Napi::Value MemStats(const Napi::CallbackInfo& info) {
 
 Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
   td::cpu::host_empty_cache();
+  report_external(info.Env());
   return info.Env().Undefined();
 }
 }  // namespace
@@ -233,7 +239,7 @@ void free_storage(Napi::Env env, Storage* s) {
   s->data = nullptr;
   stats().live_storages--;
   stats().live_bytes -= (int64_t)s->bytes;
-  report_external(env, -(int64_t)s->bytes);
+  report_external(env);
 }
 
 Storage* storage_arg(const Napi::CallbackInfo& info, size_t i, const char* op) {

@@ -3,6 +3,7 @@
 // reused LIFO. The cache is capped; past the cap, frees go straight back to the system.
 #include "allocator.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -12,6 +13,8 @@
 namespace td::cpu {
 namespace {
 constexpr size_t kCacheCap = size_t(2) << 30;  // 2 GiB of idle buffers at most
+
+std::atomic<size_t> g_system{0};  // bytes obtained from the system and not given back (live + cached)
 
 struct Cache {
   std::mutex mu;
@@ -48,6 +51,7 @@ void* host_alloc(size_t bytes) {
     p = std::aligned_alloc(64, sz);
     if (!p) throw std::bad_alloc();
   }
+  g_system += sz;
   return p;
 }
 
@@ -64,7 +68,10 @@ void host_free(void* p, size_t bytes) {
     }
   }
   std::free(p);
+  g_system -= sz;
 }
+
+size_t host_system_bytes() { return g_system.load(); }
 
 size_t host_cached_bytes() {
   Cache& c = cache();
@@ -76,7 +83,10 @@ void host_empty_cache() {
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mu);
   for (auto& kv : c.buckets)
-    for (void* p : kv.second) std::free(p);
+    for (void* p : kv.second) {
+      std::free(p);
+      g_system -= kv.first;
+    }
   c.buckets.clear();
   c.cached = 0;
 }

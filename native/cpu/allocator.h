@@ -10,6 +10,8 @@ void* host_alloc(size_t bytes);
 void host_free(void* p, size_t bytes);
 // Bytes held in the cache (allocated from the system, not in use).
 size_t host_cached_bytes();
+// Bytes obtained from the system and not yet given back (in use + cached).
+size_t host_system_bytes();
 // Give every cached buffer back to the system.
 void host_empty_cache();
 }  // namespace td::cpu

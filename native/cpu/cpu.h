@@ -93,6 +93,14 @@ const char* gemm_kernel_name();
 void set_num_threads(int n);
 int num_threads();
 // Should a loop over n elements (with cost ~work per element) go parallel? Avoids thread wake-up on tiny ops.
+// The machine's roofline, measured (limits.cpp): STREAM copy / triad GB/s over the backend's threads and
+// the peak FMA GFLOP/s; for the benchmarks.
+struct Limits {
+  double copy_gbs, triad_gbs, fma_gflops, checksum;
+  const char* fma_isa;
+};
+Limits measure_limits(int64_t elements, int reps);
+
 inline bool worth_parallel(int64_t n, int64_t work = 1) { return n * work >= 32768; }
 
 }  // namespace td::cpu
