@@ -28,6 +28,7 @@ export class Tensor implements Tracked {
   /** @internal */ _storage: Storage | null;
   /** @internal */ _scope: Tracked[] | null = null;
   /** @internal */ _registered = false;
+  /** @internal */ _pendingReg = false;
   /** @internal Set by a backward rule that hands this buffer over as a gradient: a leaf may adopt it without a copy. */
   _ownGrad = false;
 
