@@ -32,8 +32,7 @@ void im2col_t(const View& cols, const View& x, const ConvGeom& g) {
   const T* xb = x.ptr<T>();
   T* cb = cols.ptr<T>();
   const int64_t planes = N * C;
-#pragma omp parallel for schedule(static) if (worth_parallel(planes * KK * L))
-  for (int64_t p = 0; p < planes; p++) {
+  parallel_for(planes, worth_parallel(planes * KK * L), [&](int64_t p) {
     const int64_t n = p / C, c = p % C;
     const T* xp = xb + n * xs0 + c * xs1;
     T* cp = cb + p * KK * L;
@@ -61,7 +60,7 @@ void im2col_t(const View& cols, const View& x, const ConvGeom& g) {
           std::fill(dst + hi, dst + OW, T(0));
         }
       }
-  }
+  });
 }
 
 template <typename T>
@@ -71,8 +70,7 @@ void col2im_t(const View& dx, const View& cols, const ConvGeom& g) {
   const T* cb = cols.ptr<T>();
   T* db = dx.ptr<T>();
   const int64_t planes = N * C;
-#pragma omp parallel for schedule(static) if (worth_parallel(planes * KK * L))
-  for (int64_t p = 0; p < planes; p++) {
+  parallel_for(planes, worth_parallel(planes * KK * L), [&](int64_t p) {
     T* dp = db + p * H * W;
     std::fill(dp, dp + H * W, T(0));
     const T* cp = cb + p * KK * L;
@@ -96,7 +94,7 @@ void col2im_t(const View& dx, const View& cols, const ConvGeom& g) {
           }
         }
       }
-  }
+  });
 }
 
 }  // namespace

@@ -103,4 +103,18 @@ Limits measure_limits(int64_t elements, int reps);
 
 inline bool worth_parallel(int64_t n, int64_t work = 1) { return n * work >= 32768; }
 
+// f(i) for i in [0, n): an OpenMP `parallel for` (static schedule) when `par`, else a plain loop.
+// Branching here instead of `#pragma omp parallel for if (par)` matters for small tensors: libgomp
+// runs an if(false) region as a team of one, and shrinking the team from the last region's size
+// wakes the idle workers (a futex call: ~4 µs on a 1-element sum).
+template <typename F>
+inline void parallel_for(int64_t n, bool par, F&& f) {
+  if (!par || n < 2) {
+    for (int64_t i = 0; i < n; i++) f(i);
+    return;
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; i++) f(i);
+}
+
 }  // namespace td::cpu

@@ -158,13 +158,12 @@ double wmse_run(const View& pred, const View& target, const View* mask, const do
   T* g = grad ? grad->ptr<T>() : nullptr;
   double* pp = part.data();
   const T* gsp = gs.data();
-#pragma omp parallel for schedule(static) if (worth_parallel(N, 2) && tasks > 1)
-  for (int64_t k = 0; k < tasks; k++) {
+  parallel_for(tasks, worth_parallel(N, 2) && tasks > 1, [&](int64_t k) {
     const int64_t b = k / cps, c = k % cps;
     const int64_t i0 = b * n + c * C;
     const int64_t len = std::min(C, n - c * C);
     pp[k] = fn(p + i0, t + i0, m ? m + i0 : nullptr, g ? g + i0 : nullptr, len, gsp[b]);
-  }
+  });
   T* ps = per_sample.ptr<T>();
   double loss = 0;
   for (int64_t b = 0; b < B; b++) {
@@ -598,14 +597,13 @@ void cld_run(const View& out_x, const View& out_v, const View* eps_x, const View
   T *pox = out_x.ptr<T>(), *pov = out_v.ptr<T>();
   T *pex = ret ? eps_x->ptr<T>() : nullptr, *pev = ret ? eps_v->ptr<T>() : nullptr;
   const T* pc = cc.data();
-#pragma omp parallel for schedule(static) if (worth_parallel(N, noise ? 16 : 2) && tasks > 1)
-  for (int64_t k = 0; k < tasks; k++) {
+  parallel_for(tasks, worth_parallel(N, noise ? 16 : 2) && tasks > 1, [&](int64_t k) {
     const int64_t g = k / cpg, c = k % cpg;
     const int64_t i0 = g * n + c * C;
     const int64_t len = std::min(C, n - c * C);
     fn(pc + g * kern::CLD_NCOEF, px + i0, pv + i0, ps ? ps + i0 : nullptr, pox + i0, pov + i0,
        pex ? pex + i0 : nullptr, pev ? pev + i0 : nullptr, i0, len, seed, offset);
-  }
+  });
 }
 
 }  // namespace

@@ -87,12 +87,11 @@ void adam_run(const View& pv, const View& gv, const View& mv, const View& vv, co
   T* v = vv.ptr<T>();
   T* x = xv ? xv->ptr<T>() : nullptr;
   const int64_t tasks = (N + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(static) if (worth_parallel(N, 4) && tasks > 1)
-  for (int64_t k = 0; k < tasks; k++) {
+  parallel_for(tasks, worth_parallel(N, 4) && tasks > 1, [&](int64_t k) {
     const int64_t i0 = k * kChunk;
     const int64_t len = std::min(kChunk, N - i0);
     fn(p + i0, g + i0, m + i0, v + i0, x ? x + i0 : nullptr, len, c);
-  }
+  });
 }
 
 }  // namespace

@@ -16,14 +16,13 @@ namespace {
 template <int PB, typename T, typename Gen>
 void fill_blocks(T* o, int64_t n, uint64_t seed, uint64_t offset, Gen gen) {
   const int64_t nblocks = (n + PB - 1) / PB;
-#pragma omp parallel for schedule(static) if (worth_parallel(n, 16))
-  for (int64_t blk = 0; blk < nblocks; blk++) {
+  parallel_for(nblocks, worth_parallel(n, 16), [&](int64_t blk) {
     T vals[PB];
     gen(kern::philox_block(seed, offset, static_cast<uint64_t>(blk)), vals);
     const int64_t i0 = blk * PB;
     const int cnt = static_cast<int>(std::min<int64_t>(PB, n - i0));
     for (int k = 0; k < cnt; k++) o[i0 + k] = vals[k];
-  }
+  });
 }
 
 // The integer range [lo, lo + count) of the integers in [a, b).

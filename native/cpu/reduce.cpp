@@ -265,21 +265,19 @@ void reduce_rows(const View& out, const View& x, const Dims& od, const Dims& rd)
     const int64_t chunk = std::max<int64_t>(1, 16384 / std::max<int64_t>(R, 1));
     const int64_t nchunks = (M + chunk - 1) / chunk;
     const int64_t os = od.inner_stride();
-#pragma omp parallel for schedule(static) if (par)
-    for (int64_t c = 0; c < nchunks; c++) {
+    parallel_for(nchunks, par, [&](int64_t c) {
       for_runs(od, c * chunk, std::min(M, (c + 1) * chunk), [&](int64_t off, int64_t m0, int64_t n) {
         for (int64_t k = 0; k < n; k++) op[m0 + k] = P::finish(reduce_range<P>(xp + off + k * os, rd, 0, R), R);
       });
-    }
+    });
     return;
   }
   // Few outputs: also split each reduced range into G groups, then combine the groups in order.
   std::vector<Acc> part(static_cast<size_t>(M * G));
-#pragma omp parallel for schedule(static) if (par)
-  for (int64_t it = 0; it < M * G; it++) {
+  parallel_for(M * G, par, [&](int64_t it) {
     const int64_t m = it / G, g = it % G;
     part[static_cast<size_t>(it)] = reduce_range<P>(xp + od.offset_of(m), rd, g * glen, std::min(R, (g + 1) * glen));
-  }
+  });
   for (int64_t m = 0; m < M; m++) {
     Acc a = part[static_cast<size_t>(m * G)];
     for (int64_t g = 1; g < G; g++) P::merge(a, part[static_cast<size_t>(m * G + g)]);
@@ -306,8 +304,7 @@ void reduce_columns(const View& out, const View& x, const Dims& od, const Dims& 
   std::vector<Acc> part(G > 1 ? static_cast<size_t>(M * G) : 0);
   const int64_t items = O * ntiles * G;
   const int64_t rs = rd.inner_stride();
-#pragma omp parallel for schedule(static) if (worth_parallel(M * R))
-  for (int64_t it = 0; it < items; it++) {
+  parallel_for(items, worth_parallel(M * R), [&](int64_t it) {
     const int64_t g = it / (O * ntiles), o = it % (O * ntiles) / ntiles, t = it % ntiles;
     const int64_t j0 = t * kTile, w = std::min(kTile, V - j0);
     Acc acc[kTile];
@@ -338,14 +335,13 @@ void reduce_columns(const View& out, const View& x, const Dims& od, const Dims& 
     } else {
       for (int64_t j = 0; j < w; j++) part[static_cast<size_t>(g * M + m0 + j)] = acc[j];
     }
-  }
+  });
   if (G == 1) return;
-#pragma omp parallel for schedule(static) if (worth_parallel(M * G))
-  for (int64_t m = 0; m < M; m++) {
+  parallel_for(M, worth_parallel(M * G), [&](int64_t m) {
     Acc a = part[static_cast<size_t>(m)];
     for (int64_t g = 1; g < G; g++) P::merge(a, part[static_cast<size_t>(g * M + m)]);
     op[m] = P::finish(a, R);
-  }
+  });
 }
 
 template <class P>
@@ -414,8 +410,7 @@ void softmax_t(const View& out, const View& x, bool log) {
   const int64_t rows = total / n;
   T* op = out.ptr<T>();
   const T* xp = x.ptr<T>();
-#pragma omp parallel for schedule(static) if (worth_parallel(total, 8))
-  for (int64_t r = 0; r < rows; r++) softmax_row(op + r * n, xp + r * n, n, log);
+  parallel_for(rows, worth_parallel(total, 8), [&](int64_t r) { softmax_row(op + r * n, xp + r * n, n, log); });
 }
 
 }  // namespace
