@@ -197,11 +197,12 @@ void for_runs(const Dims& g, int64_t f0, int64_t f1, F&& fn) {
 }
 
 // Number of groups the reduced range [0, R) of each of `items` work items is split into, and the group
-// length (a multiple of `unit`). Depends only on the shapes.
-void split_groups(int64_t items, int64_t R, int64_t unit, int64_t& groups, int64_t& glen) {
+// length (a multiple of `unit`). Depends only on the shapes. Splitting only serves parallelism, so a
+// reduction too small to run in parallel (`total` elements) stays in one group per item.
+void split_groups(int64_t items, int64_t R, int64_t unit, int64_t total, int64_t& groups, int64_t& glen) {
   const int64_t units = (R + unit - 1) / unit;
   groups = 1;
-  if (items < kMinItems) groups = std::max<int64_t>(1, std::min(units, (kMinItems + items - 1) / items));
+  if (items < kMinItems && worth_parallel(total)) groups = std::max<int64_t>(1, std::min(units, (kMinItems + items - 1) / items));
   glen = (units + groups - 1) / groups * unit;
   groups = glen ? (R + glen - 1) / glen : 1;
 }
@@ -259,7 +260,7 @@ void reduce_rows(const View& out, const View& x, const Dims& od, const Dims& rd)
   const int64_t M = od.numel, R = rd.numel;
   const bool par = worth_parallel(M * R);
   int64_t G, glen;
-  split_groups(M, R, kBlock, G, glen);
+  split_groups(M, R, kBlock, M * R, G, glen);
   if (G == 1) {
     // Chunks of consecutive outputs; for_runs walks their offsets without per-output divisions.
     const int64_t chunk = std::max<int64_t>(1, 16384 / std::max<int64_t>(R, 1));
@@ -300,7 +301,7 @@ void reduce_columns(const View& out, const View& x, const Dims& od, const Dims& 
   orest.numel = O;
   const int64_t ntiles = (V + kTile - 1) / kTile;
   int64_t G, glen;
-  split_groups(O * ntiles, R, 1, G, glen);
+  split_groups(O * ntiles, R, 1, M * R, G, glen);
   std::vector<Acc> part(G > 1 ? static_cast<size_t>(M * G) : 0);
   const int64_t items = O * ntiles * G;
   const int64_t rs = rd.inner_stride();
