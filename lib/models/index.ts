@@ -1,0 +1,2 @@
+// index.ts — trained-model recipes built on the library (`td.models`): each model is a namespace.
+export * as cld from './cld';
