@@ -78,11 +78,43 @@ void map0(const View& out, TO v) {
   });
 }
 
+// The contiguous runs below are compiled twice, for x86-64-v3 (AVX2 + FMA) and the baseline, and the
+// dynamic loader picks one for the CPU (GCC target_clones + ifunc, ELF x86-64 only). The per-element
+// math of elementwise.h is inlined into each copy: the polynomial exp/log/tanh/erf vectorise 8-wide
+// with FMA there (silu 1.6 -> 0.45 ns per element on one core of the dev machine), where SSE2 leaves
+// them scalar. FMA contraction may change last bits between the two copies, never within one.
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && defined(__ELF__) && !defined(TD_NO_CLONES)
+#define TD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define TD_CLONES
+#endif
+
 // Contiguous run of out[i] = f(a[i]); the compiler vectorises it for the ops of elementwise.h.
 template <typename TO, typename TA, typename F>
-TD_FORCEINLINE void contiguous1(int64_t n, TO* o, const TA* x, const F& f) {
+TD_CLONES void contiguous1(int64_t n, TO* o, const TA* x, const F& f) {
 #pragma omp simd
   for (int64_t i = 0; i < n; i++) o[i] = f(x[i]);
+}
+// Contiguous runs of out[i] = f(a[i], b[i]), with a or b possibly a scalar along the run.
+template <typename TO, typename TA, typename TB, typename F>
+TD_CLONES void contiguous2(int64_t n, TO* o, const TA* x, const TB* y, const F& f) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) o[i] = f(x[i], y[i]);
+}
+template <typename TO, typename TA, typename TB, typename F>
+TD_CLONES void contiguous2_bscalar(int64_t n, TO* o, const TA* x, TB yv, const F& f) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) o[i] = f(x[i], yv);
+}
+template <typename TO, typename TA, typename TB, typename F>
+TD_CLONES void contiguous2_ascalar(int64_t n, TO* o, TA xv, const TB* y, const F& f) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) o[i] = f(xv, y[i]);
+}
+template <typename TO, typename TA, typename TB, typename TC, typename F>
+TD_CLONES void contiguous3(int64_t n, TO* o, const TA* x, const TB* y, const TC* z, const F& f) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) o[i] = f(x[i], y[i], z[i]);
 }
 
 // SQRT / RSQRT of float dtypes. GCC keeps sqrtf/sqrt scalar under the default -fmath-errno, so their
@@ -144,16 +176,11 @@ void map2(const View& out, const View& a, const View& b, int64_t cost, F f) {
     const TA* x = reinterpret_cast<const TA*>(p[1]);
     const TB* y = reinterpret_cast<const TB*>(p[2]);
     if (s[0] == 1 && s[1] == 1 && s[2] == 1) {  // contiguous (also each row of a row broadcast)
-#pragma omp simd
-      for (int64_t i = 0; i < n; i++) o[i] = f(x[i], y[i]);
+      contiguous2(n, o, x, y, f);
     } else if (s[0] == 1 && s[1] == 1 && s[2] == 0) {  // b is a scalar along this run
-      const TB yv = y[0];
-#pragma omp simd
-      for (int64_t i = 0; i < n; i++) o[i] = f(x[i], yv);
+      contiguous2_bscalar(n, o, x, y[0], f);
     } else if (s[0] == 1 && s[1] == 0 && s[2] == 1) {  // a is a scalar along this run
-      const TA xv = x[0];
-#pragma omp simd
-      for (int64_t i = 0; i < n; i++) o[i] = f(xv, y[i]);
+      contiguous2_ascalar(n, o, x[0], y, f);
     } else {
       for (int64_t i = 0; i < n; i++) o[i * s[0]] = f(x[i * s[1]], y[i * s[2]]);
     }
@@ -171,8 +198,7 @@ void map3(const View& out, const View& a, const View& b, const View& c, F f) {
     const TB* y = reinterpret_cast<const TB*>(p[2]);
     const TC* z = reinterpret_cast<const TC*>(p[3]);
     if (s[0] == 1 && s[1] == 1 && s[2] == 1 && s[3] == 1) {
-#pragma omp simd
-      for (int64_t i = 0; i < n; i++) o[i] = f(x[i], y[i], z[i]);
+      contiguous3(n, o, x, y, z, f);
     } else {
       for (int64_t i = 0; i < n; i++) o[i * s[0]] = f(x[i * s[1]], y[i * s[2]], z[i * s[3]]);
     }
