@@ -4,6 +4,9 @@ import { spawnSync } from 'child_process';
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const Benchmark = require('benchmark');
 
+/** TENSORDIFF_BENCH_QUICK=1 (`tensordiff bench --quick`): 50 ms per case and no PyTorch runs (smoke tests). */
+const QUICK = process.env.TENSORDIFF_BENCH_QUICK === '1';
+
 export interface CaseResult {
   name: string;
   meanMs: number;
@@ -13,6 +16,7 @@ export interface CaseResult {
 
 /** Time fn with benchmark.js; returns the mean time per call in ms. */
 export function time(name: string, fn: () => void, maxTime = 2): CaseResult {
+  if (QUICK) maxTime = Math.min(maxTime, 0.05);
   const b = new Benchmark(name, fn, { maxTime, minSamples: 5, initCount: 1 });
   b.run({ async: false });
   if (b.error) throw b.error;
@@ -22,7 +26,7 @@ export function time(name: string, fn: () => void, maxTime = 2): CaseResult {
 let torchOk: boolean | null = null;
 /** Run a snippet under PyTorch (2 threads) that prints a number of ms; null when torch is missing. */
 export function torchMs(setup: string, stmt: string, reps = 10): number | null {
-  if (torchOk === false) return null;
+  if (torchOk === false || QUICK) return null;
   const py = [
     'import torch, time, statistics',
     'torch.set_num_threads(2)',

@@ -1,0 +1,87 @@
+// builtins.ts — registers the built-in commands (info, bench, demo, help). Their code is loaded only
+// when they run, so `help` and usage errors work even when the native addon is not built. A model
+// module adds its commands (train, sample) the same way: registerCommand in a file imported below.
+import { UsageError } from './args';
+import { getCommand, registerCommand } from './commands';
+import { commandHelp, mainHelp } from './help';
+import { SUITES } from './bench';
+import { DEMO_DATASETS } from './toyNames';
+import { packageInfo } from './version';
+
+registerCommand({
+  name: 'info',
+  summary: 'version, CPU threads and SIMD level, OpenMP, CUDA availability',
+  options: [],
+  details: 'Threads follow TENSORDIFF_NUM_THREADS. CUDA says why it is unavailable (not compiled in, no driver, no device).\n' +
+    'When the native addon does not load, info says why and exits with code 1.',
+  async run(_args, ctx) {
+    let mod: typeof import('./info');
+    try {
+      mod = await import('./info');
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      const p = packageInfo();
+      if (ctx.json) ctx.stdout.write(JSON.stringify({ name: p.name, version: p.version, node: process.version, platform: process.platform, arch: process.arch, addon: { loaded: false, error } }) + '\n');
+      else ctx.stdout.write(`${p.name} ${p.version} (node ${process.version}, ${process.platform}-${process.arch})\nnative addon: not loaded\n${error}\n`);
+      return 1;
+    }
+    return mod.runInfo(ctx);
+  },
+});
+
+registerCommand({
+  name: 'bench',
+  summary: 'run the benchmarks and print a table (or JSON lines)',
+  args: '[suite[:case]...]',
+  positionals: { min: 0, max: 32 },
+  options: [{ name: 'quick', type: 'boolean', description: 'about 50 ms per case and no PyTorch comparison (smoke test; rough figures)' }],
+  details: [
+    'Suites (cases): ' + Object.entries(SUITES).map(([s, cs]) => (cs.length ? `${s} (${cs.join(', ')})` : s)).join('; ') + '.',
+    'A case can be named alone (gemm) or with its suite (run:gemm). No argument runs every suite (several minutes).',
+    'With --json each JSON line of the bench files is printed with a "suite" field added.',
+  ].join('\n'),
+  async run(args, ctx) {
+    return (await import('./bench')).runBench(args, ctx);
+  },
+});
+
+registerCommand({
+  name: 'demo',
+  summary: 'train a small flow-matching model on a 2-D toy set, plot samples and loss (about a minute)',
+  options: [
+    { name: 'steps', type: 'int', default: 25000, min: 1, max: 10_000_000, description: 'training steps' },
+    { name: 'batch', type: 'int', default: 512, min: 1, max: 1 << 20, description: 'batch size' },
+    { name: 'seed', type: 'int', default: 0, min: 0, max: 2 ** 40, description: 'seed of the initialisation, the data and the sampler' },
+    { name: 'out', type: 'string', default: 'tensordiff-demo', valueName: 'DIR', description: 'folder for samples.png, loss.png and model.safetensors' },
+    { name: 'data', type: 'string', default: 'checkerboard', choices: DEMO_DATASETS, description: 'the toy set' },
+    { name: 'sampler', type: 'string', default: 'heun', choices: ['heun', 'euler'], description: 'flowHeun or flowEuler' },
+    { name: 'sample-steps', type: 'int', default: 50, min: 1, max: 10000, description: 'sampler steps' },
+    { name: 'samples', type: 'int', default: 2000, min: 1, max: 1_000_000, description: 'points to sample and plot' },
+    { name: 'threads', type: 'int', min: 1, max: 1024, description: 'CPU threads (default: TENSORDIFF_NUM_THREADS, else 1: this small model runs fastest on one)' },
+  ],
+  details: 'Writes samples.png (samples in orange over data points in blue), loss.png (training loss, log scale) and\n' +
+    'model.safetensors (load it with examples/checkpoint-sample.js).\n' +
+    'Ctrl-C during training stops after the current step, writes the files from the model as it is and exits with code 130.',
+  async run(args, ctx) {
+    return (await import('./demo')).runDemo(args, ctx);
+  },
+});
+
+registerCommand({
+  name: 'help',
+  summary: 'show the commands, or one command\'s options',
+  args: '[command]',
+  positionals: { min: 0, max: 1 },
+  options: [],
+  run(args, ctx) {
+    const name = args.positionals[0];
+    if (name === undefined) {
+      ctx.stdout.write(mainHelp());
+      return 0;
+    }
+    const cmd = getCommand(name);
+    if (!cmd) throw new UsageError(`unknown command '${name}'`);
+    ctx.stdout.write(commandHelp(cmd));
+    return 0;
+  },
+});
