@@ -125,7 +125,12 @@ export async function runBench(args: ParsedArgs, ctx: CommandContext): Promise<n
       }
       // the tables are printed at the end so they do not break the progress bar
       out.push(`== ${name}${quick ? ' (quick: rough figures)' : ''}`, ...notes.map((n) => `   ${n}`));
-      if (cases.length) out.push(formatTable(['case', 'time', 'rate', 'of limit', 'PyTorch', 'vs PyTorch', 'other'], cases.map(caseRow)));
+      if (cases.length) {
+        const header = ['case', 'time', 'rate', 'of limit', 'PyTorch', 'vs PyTorch', 'other'];
+        const rows = cases.map(caseRow);
+        const keep = header.map((_, i) => i === 0 || rows.some((r) => r[i] !== '')); // drop empty columns
+        out.push(formatTable(header.filter((_, i) => keep[i]), rows.map((r) => r.filter((_, i) => keep[i]))));
+      }
       out.push('');
       bar.update(j + 1);
     }
