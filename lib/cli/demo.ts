@@ -47,6 +47,7 @@ export async function runDemo(args: ParsedArgs, ctx: CommandContext): Promise<nu
   const data = o.data as DemoDataset, sampler = o.sampler as 'heun' | 'euler';
   const sampleSteps = o['sample-steps'] as number, n = o.samples as number;
   const out = path.resolve(String(o.out));
+  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new Error(`--out ${out} is a file, not a folder`);
   fs.mkdirSync(out, { recursive: true });
 
   // A 35k-parameter MLP at batch 512 gains nothing from more threads, and on a loaded machine the

@@ -104,6 +104,7 @@ export async function trainFlow(model: td.nn.Module, o: TrainFlowOptions): Promi
     }
   } finally {
     opt.zeroGrad();
+    opt.dispose(); // Adam's moment tensors
   }
   return { losses, stepsDone: done, interrupted: done < o.steps, seconds: (Date.now() - t0) / 1000 };
 }
