@@ -25,6 +25,8 @@ export interface TrainConfig {
   gradClip?: number;
   /** EMA decay (default 0.999). */
   emaDecay?: number;
+  /** EMA warm-up: 'none' (default, the official constant decay) or 'power' (td.optim.EMA's; suits short runs). */
+  emaWarmup?: 'none' | 'power';
   /** Batch size (default 512). */
   batchSize?: number;
   /** HSM weighting (default 'reweightedv2'). */
@@ -44,7 +46,10 @@ export function resolveTrainConfig(c: TrainConfig = {}): Required<TrainConfig> {
   };
   const weighting = c.weighting ?? 'reweightedv2';
   if (weighting !== 'reweightedv2' && weighting !== 'likelihood') throw new TypeError(`${op}: weighting must be 'reweightedv2' or 'likelihood', got ${String(weighting)}`);
+  const emaWarmup = c.emaWarmup ?? 'none';
+  if (emaWarmup !== 'none' && emaWarmup !== 'power') throw new TypeError(`${op}: emaWarmup must be 'none' or 'power', got ${String(emaWarmup)}`);
   return {
+    emaWarmup,
     lr: num(c.lr, 'lr', 1e-3, (x) => x > 0, '> 0'),
     gradClip: num(c.gradClip, 'gradClip', 1, (x) => x >= 0, '≥ 0'),
     emaDecay: num(c.emaDecay, 'emaDecay', 0.999, (x) => x >= 0 && x <= 1, 'in [0, 1]'),
@@ -79,7 +84,7 @@ export class CLDTrainer {
     this.model = model;
     const params = model.net.parameters();
     this.opt = new Adam(params, { lr: this.config.lr });
-    this.ema = new EMA(params, { decay: this.config.emaDecay });
+    this.ema = new EMA(params, { decay: this.config.emaDecay, warmup: this.config.emaWarmup });
   }
 
   /** The training batch of step k ([batchSize, D]). */
