@@ -11,3 +11,5 @@ export type { TrainConfig, DataSource } from './train';
 export { saveCheckpoint, loadModel, resumeTrainer } from './checkpoint';
 export { sample } from './sample';
 export type { CLDSampler, SampleOptions, SampleResult } from './sample';
+export { nllBound } from './nll';
+export type { NLLOptions, NLLResult } from './nll';

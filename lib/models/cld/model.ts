@@ -3,6 +3,7 @@
 // with sₓ = 1, s_v = γM), spec /work/shared/specs/cld.md "Score model and HSM loss".
 import { Tensor, checkTensor } from '../../tensor';
 import { full } from '../../ops/creation';
+import { mul, sub } from '../../ops/elementwise';
 import { noGrad } from '../../autograd';
 import { tidy } from '../../memory';
 import { shapeStr } from '../../shape';
@@ -64,20 +65,27 @@ export class CLDScoreModel {
    * s = −ℓ_t α, or −v/Σvvᴺ(t) − ℓ_t α when mixed. x, v: [B, D], float32 or float64; s has x's dtype.
    */
   score(x: Tensor, v: Tensor, t: number): Tensor {
+    return noGrad(() => tidy(() => this.scoreDiff(x, v, t)));
+  }
+
+  /**
+   * {@link score} with gradients recorded (w.r.t. v, x and the parameters, as they require). Its
+   * intermediates stay in the caller's scope (the graph needs them): call it inside tidy().
+   */
+  scoreDiff(x: Tensor, v: Tensor, t: number): Tensor {
     const op = 'CLDScoreModel.score';
     checkTensor(op, x, 'x');
     checkTensor(op, v, 'v');
     if (typeof t !== 'number' || !Number.isFinite(t) || t < 0 || t > this.cld.T)
       throw new RangeError(`${op}: t must be a number in [0, ${this.cld.T}], got ${String(t)}`);
     if (x.ndim !== 2) throw new RangeError(`${op}: x must be [B, ${this.dataDim}], got ${shapeStr(x.shape)}`);
-    return noGrad(() =>
-      tidy(() => {
-        const tt = full([x.shape[0]], t, { dtype: this.net.config.dtype }); // [B]
-        let a = this.alpha(x, v, tt); // [B, D]
-        if (a.dtype !== x.dtype) a = cast(a, x.dtype);
-        return this.cld.scoreFromOutput(a, t, { mixed: this.mixed, v });
-      }),
-    );
+    const tt = full([x.shape[0]], t, { dtype: this.net.config.dtype }); // [B]
+    let a = this.alpha(x, v, tt); // [B, D]
+    if (a.dtype !== x.dtype) a = cast(a, x.dtype);
+    // s = −ℓ_t α (− v/Σvvᴺ when mixed). Written out rather than through CLD.scoreFromOutput, which
+    // disposes its intermediate −ℓα and so silently cuts the gradient through α in the mixed case.
+    const s = mul(a, -this.cld.ell(t));
+    return this.mixed ? sub(s, mul(v, 1 / this.cld.mixedVar(t))) : s;
   }
 
   /** `score` as a plain callback, for the samplers. */
