@@ -118,6 +118,28 @@ t.test('a short seeded training run lowers the held-out HSM loss', async (tt) =>
   held.dispose();
 });
 
+t.test('a fixed data set: each batch is rows of it, the same for the same (seed, step)', async (tt) => {
+  const model = new C.CLDScoreModel({ net: { seed: 0, hidden: 8 } });
+  const data = td.data.diamond(300, { seed: 1 });
+  const rows = new Set<string>();
+  const dd = data.dataSync();
+  for (let i = 0; i < 300; i++) rows.add(`${dd[2 * i]},${dd[2 * i + 1]}`);
+  const a = new C.CLDTrainer(model, data, { batchSize: 64, seed: 9 }), b = new C.CLDTrainer(model, data, { batchSize: 64, seed: 9 });
+  const ba = a.batch(4), bb = b.batch(4), b5 = a.batch(5);
+  const x = ba.dataSync();
+  let inData = true;
+  for (let i = 0; i < 64; i++) inData &&= rows.has(`${x[2 * i]},${x[2 * i + 1]}`);
+  tt.ok(inData, 'every batch row is a data row');
+  tt.same(Array.from(bb.dataSync()), Array.from(x), 'same seed and step, same batch');
+  tt.notSame(Array.from(b5.dataSync()), Array.from(x), 'next step, other batch');
+  const l = a.train(3);
+  tt.ok(l.every(Number.isFinite), 'trains on a fixed data set');
+  td.dispose([ba, bb, b5, data]);
+  a.dispose();
+  b.dispose();
+  model.dispose();
+});
+
 t.test('samplers: shapes, nfe, determinism under a seed', async (tt) => {
   const model = new C.CLDScoreModel({ net: { seed: 1, hidden: 32 } });
   for (const method of ['sscs', 'em', 'ode'] as const) {
