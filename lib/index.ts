@@ -43,4 +43,5 @@ export * as io from './io';
 export * as data from './data';
 export * as viz from './viz';
 export * as metrics from './metrics';
+export * as models from './models';
 export * as diffusion from './diffusion';

@@ -273,3 +273,16 @@ t.test('native kernel (when present) matches the stand-in without noise', { skip
   for (let i = 0; i < ax.length; i++) md = Math.max(md, Math.abs(ax[i] - bx[i]), Math.abs(av[i] - bv[i]));
   tt.ok(md < 1e-5, `max |Δ| ${md}`);
 });
+
+t.test('scoreFromOutput: gradients reach alpha through the plain and the mixed score', async (tt) => {
+  const cld = new CLD();
+  const a = td.randn([3, 2], { dtype: 'float64', seed: 21 });
+  a.requiresGrad = true;
+  const v = td.randn([3, 2], { dtype: 'float64', seed: 22 });
+  for (const mixed of [false, true]) {
+    // d/dα Σ s(α)² against central differences: s = −ℓα (− v/Σvv for the mixed score)
+    const ok = td.gradcheck((al) => td.sum(td.square(cld.scoreFromOutput(al, 0.3, { mixed, v }))), [a]);
+    tt.ok(ok, `gradcheck mixed=${mixed}`);
+  }
+  td.dispose([a, v]);
+});

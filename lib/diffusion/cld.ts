@@ -348,8 +348,14 @@ export class CLD {
     const s = mul(alpha, -this.ell(t));
     if (!o.mixed) return s;
     if (!o.v) throw new TypeError('CLD.scoreFromOutput: mixed score needs v');
-    const r = sub(s, mul(o.v, 1 / this.mixedVar(t)));
-    s.dispose();
+    const vs = mul(o.v, 1 / this.mixedVar(t));
+    const r = sub(s, vs);
+    // the temporaries are part of r's graph when gradients are recorded: leave them to the caller's
+    // tidy scope then (disposing them would cut the gradient through alpha)
+    if (!r.requiresGrad) {
+      s.dispose();
+      vs.dispose();
+    }
     return r;
   }
 
