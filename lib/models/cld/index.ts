@@ -2,6 +2,8 @@
 // trainer with safetensors checkpoints, and samplers (SSCS, EM, probability-flow ODE). See README.md.
 export { CLDToyNet, resolveNetConfig } from './net';
 export type { CLDToyNetConfig, ResolvedNetConfig } from './net';
+export { CLDImageNet, resolveImageNetConfig } from './imageNet';
+export type { CLDImageNetConfig, ResolvedImageNetConfig } from './imageNet';
 export { CLDScoreModel, cldConfigOf } from './model';
 export type { ScoreFn, CLDConfig, CLDScoreModelOptions } from './model';
 export { hsmLoss } from './loss';

@@ -42,7 +42,7 @@ export interface HSMLossResult {
 }
 
 /**
- * The HSM loss of `model` on a batch of data x0 [B, D] (one fused perturbation pass and one fused
+ * The HSM loss of `model` on a batch of data x0 [B, D] or, for the image net, [B, C, H, W] (one fused perturbation pass and one fused
  * weighted-MSE pass). Call inside tidy(); the intermediates are created in the caller's scope.
  */
 export function hsmLoss(model: CLDScoreModel, x0: Tensor, o: HSMLossOptions = {}): HSMLossResult {
@@ -50,8 +50,9 @@ export function hsmLoss(model: CLDScoreModel, x0: Tensor, o: HSMLossOptions = {}
   if (!(model instanceof CLDScoreModel)) throw new TypeError(`${op}: model must be a CLDScoreModel`);
   checkTensor(op, x0, 'x0');
   if (o === null || typeof o !== 'object') throw new TypeError(`${op}: options must be an object`);
-  const D = model.dataDim;
-  if (x0.ndim !== 2 || x0.shape[1] !== D || x0.shape[0] < 1) throw new RangeError(`${op}: x0 must be [B, ${D}] with B ≥ 1, got ${shapeStr(x0.shape)} ${x0.dtype}`);
+  const ds = model.dataShape, D = ds[0]; // D: the channel (or feature) count on axis 1
+  if (x0.ndim !== ds.length + 1 || ds.some((d, i) => x0.shape[i + 1] !== d) || x0.shape[0] < 1)
+    throw new RangeError(`${op}: x0 must be [B, ${ds.join(', ')}] with B ≥ 1, got ${shapeStr(x0.shape)} ${x0.dtype}`);
   if (x0.dtype !== 'float32' && x0.dtype !== 'float64') throw new TypeError(`${op}: x0 must be float32 or float64, got ${x0.dtype} ${shapeStr(x0.shape)}`);
   const weighting = o.weighting ?? 'reweightedv2';
   if (weighting !== 'reweightedv2' && weighting !== 'likelihood') throw new TypeError(`${op}: weighting must be 'reweightedv2' or 'likelihood', got ${String(weighting)}`);
@@ -61,13 +62,13 @@ export function hsmLoss(model: CLDScoreModel, x0: Tensor, o: HSMLossOptions = {}
     throw new RangeError(`${op}: t must have ${x0.shape[0]} entries (one per row of x0 ${shapeStr(x0.shape)})`);
   const cld = model.cld;
   const h = cld.hsmInputs(x0, { seed: o.seed, t: o.t, tMin });
-  const xt = narrow(h.input, 1, 0, D); // [B, D]
-  const vt = narrow(h.input, 1, D, D); // [B, D]
-  const alpha = model.alpha(xt, vt, cast(h.t, model.net.config.dtype)); // [B, D]
-  let target = h.target; // ε_v [B, D]
+  const xt = narrow(h.input, 1, 0, D); // [B, ...dataShape]
+  const vt = narrow(h.input, 1, D, D); // [B, ...dataShape]
+  const alpha = model.alpha(xt, vt, cast(h.t, model.net.config.dtype)); // [B, ...dataShape]
+  let target = h.target; // ε_v [B, ...dataShape]
   if (model.mixed) {
     const c = Float64Array.from(h.tHost, (ti, b) => 1 / (h.ell[b] * cld.mixedVar(ti)));
-    target = sub(h.target, mul(vt, cast(tensor(c, { shape: [c.length, 1], dtype: 'float64' }), vt.dtype)));
+    target = sub(h.target, mul(vt, cast(tensor(c, { shape: [c.length, ...ds.map(() => 1)], dtype: 'float64' }), vt.dtype)));
   }
   if (target.dtype !== alpha.dtype) target = cast(target, alpha.dtype);
   const w = tensor(cld.hsmWeights(h.tHost, weighting), { dtype: 'float64' }); // [B]

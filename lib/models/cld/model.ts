@@ -10,6 +10,7 @@ import { shapeStr } from '../../shape';
 import { cast } from '../../ops/util';
 import { CLD, CLDOptions } from '../../diffusion/cld';
 import { CLDToyNet, CLDToyNetConfig } from './net';
+import { CLDImageNet, CLDImageNetConfig } from './imageNet';
 
 /** A velocity-score callback: x, v [B, ...], forward time t (shared) → s [B, ...]. */
 export type ScoreFn = (x: Tensor, v: Tensor, t: number) => Tensor;
@@ -19,8 +20,10 @@ export type CLDConfig = Required<Omit<CLDOptions, 'Gamma'>>;
 
 /** Options of {@link CLDScoreModel}. */
 export interface CLDScoreModelOptions {
-  /** The network's config (default: the 4×128 SiLU toy MLP on 2-D data). */
+  /** The toy network's config (default: the 4×128 SiLU toy MLP on 2-D data). */
   net?: CLDToyNetConfig;
+  /** Use the image U-Net ({@link CLDImageNet}) with this config instead of the toy MLP (data [B, C, H, W]). */
+  imageNet?: CLDImageNetConfig;
   /** The CLD process options (default: the official toy configuration, ε_num = 1e-6). */
   cld?: CLDOptions;
   /** Use the mixed score s = −v/Σvvᴺ − ℓ_t α (default false: s = −ℓ_t α). */
@@ -38,24 +41,30 @@ export function cldConfigOf(c: CLD): CLDConfig {
  */
 export class CLDScoreModel {
   readonly cld: CLD;
-  readonly net: CLDToyNet;
+  readonly net: CLDToyNet | CLDImageNet;
   readonly mixed: boolean;
 
   /** @param o network config, CLD options, mixed flag (see {@link CLDScoreModelOptions}). */
   constructor(o: CLDScoreModelOptions = {}) {
     if (o === null || typeof o !== 'object') throw new TypeError('CLDScoreModel: options must be an object');
     if (o.mixed !== undefined && typeof o.mixed !== 'boolean') throw new TypeError(`CLDScoreModel: mixed must be a boolean, got ${String(o.mixed)}`);
+    if (o.imageNet !== undefined && o.net !== undefined) throw new TypeError('CLDScoreModel: give net (toy MLP) or imageNet (U-Net), not both');
     this.cld = new CLD(o.cld ?? {});
-    this.net = new CLDToyNet(o.net ?? {});
+    this.net = o.imageNet !== undefined ? new CLDImageNet(o.imageNet) : new CLDToyNet(o.net ?? {});
     this.mixed = o.mixed ?? false;
   }
 
-  /** Data dimension D. */
+  /** Data dimension D (toy net) or C·H·W (image net). */
   get dataDim(): number {
-    return this.net.config.dataDim;
+    return this.net instanceof CLDImageNet ? this.dataShape.reduce((a, b) => a * b, 1) : this.net.config.dataDim;
   }
 
-  /** The network output α [B, D] for x, v [B, D] and per-sample times t [B] (differentiable). */
+  /** The per-sample data shape: [D] (toy net) or [C, H, W] (image net). */
+  get dataShape(): number[] {
+    return this.net instanceof CLDImageNet ? this.net.dataShape : [this.net.config.dataDim];
+  }
+
+  /** The network output α [B, ...dataShape] for x, v [B, ...dataShape] and per-sample times t [B] (differentiable). */
   alpha(x: Tensor, v: Tensor, t: Tensor): Tensor {
     return this.net.forward(x, v, t);
   }
@@ -78,7 +87,9 @@ export class CLDScoreModel {
     checkTensor(op, v, 'v');
     if (typeof t !== 'number' || !Number.isFinite(t) || t < 0 || t > this.cld.T)
       throw new RangeError(`${op}: t must be a number in [0, ${this.cld.T}], got ${String(t)}`);
-    if (x.ndim !== 2) throw new RangeError(`${op}: x must be [B, ${this.dataDim}], got ${shapeStr(x.shape)}`);
+    const ds = this.dataShape;
+    if (x.ndim !== ds.length + 1 || ds.some((d, i) => x.shape[i + 1] !== d))
+      throw new RangeError(`${op}: x must be [B, ${ds.join(', ')}], got ${shapeStr(x.shape)} ${x.dtype}`);
     const tt = full([x.shape[0]], t, { dtype: this.net.config.dtype }); // [B]
     let a = this.alpha(x, v, tt); // [B, D]
     if (a.dtype !== x.dtype) a = cast(a, x.dtype);
@@ -94,7 +105,11 @@ export class CLDScoreModel {
   }
 
   /** The JSON-able description a checkpoint stores (net config, CLD options, mixed). */
-  describe(): { net: CLDToyNetConfig; cld: CLDConfig; mixed: boolean } {
+  describe(): { net?: CLDToyNetConfig; imageNet?: CLDImageNetConfig; cld: CLDConfig; mixed: boolean } {
+    if (this.net instanceof CLDImageNet) {
+      const { seed, ...imageNet } = this.net.config;
+      return { imageNet: seed === null ? imageNet : { ...imageNet, seed }, cld: cldConfigOf(this.cld), mixed: this.mixed };
+    }
     const { seed, ...net } = this.net.config;
     return { net: seed === null ? net : { ...net, seed }, cld: cldConfigOf(this.cld), mixed: this.mixed };
   }

@@ -25,7 +25,7 @@ export type CLDSampler = 'sscs' | 'em' | 'ode';
 export interface SampleOptions {
   /** Number of samples B (shape [B, D]); or give `shape`. */
   n?: number;
-  /** Shape of x (and v); default [n, D] with D the model's data dimension (2 for a bare callback). */
+  /** Shape of x (and v); default [n, ...dataShape]: [n, D] (toy net; D = 2 for a bare callback) or [n, C, H, W] (image net). */
   shape?: readonly number[];
   /** 'sscs' (default), 'em' or 'ode'. */
   method?: CLDSampler;
@@ -60,16 +60,16 @@ export interface SampleResult { x: Tensor; v: Tensor; nfe: number }
 export function sample(source: CLDScoreModel | ScoreFn, opts: SampleOptions): SampleResult {
   const op = 'cld.sample';
   if (opts === null || typeof opts !== 'object') throw new TypeError(`${op}: options must be an object`);
-  let cld: CLD, score: ScoreFn, D: number;
+  let cld: CLD, score: ScoreFn, ds: number[];
   if (source instanceof CLDScoreModel) {
     cld = source.cld;
     score = source.scoreFn();
-    D = source.dataDim;
+    ds = source.dataShape;
   } else if (typeof source === 'function') {
     if (opts.cld !== undefined && !(opts.cld instanceof CLD)) throw new TypeError(`${op}: cld must be a CLD`);
     cld = opts.cld ?? new CLD();
     score = source;
-    D = 2;
+    ds = [2];
   } else throw new TypeError(`${op}: source must be a CLDScoreModel or a score callback (x, v, t) => Tensor`);
   let shape: number[];
   if (opts.shape !== undefined) {
@@ -78,7 +78,7 @@ export function sample(source: CLDScoreModel | ScoreFn, opts: SampleOptions): Sa
     shape = [...opts.shape];
   } else {
     if (!Number.isInteger(opts.n) || (opts.n as number) < 1) throw new RangeError(`${op}: n must be a positive integer (or give shape), got ${String(opts.n)}`);
-    shape = [opts.n as number, D];
+    shape = [opts.n as number, ...ds];
   }
   if (!Number.isInteger(opts.steps) || opts.steps < 2) throw new RangeError(`${op}: steps must be an integer ≥ 2, got ${String(opts.steps)}`);
   if (typeof opts.seed !== 'number' && typeof opts.seed !== 'bigint') throw new TypeError(`${op}: seed must be a number or bigint, got ${typeof opts.seed}`);

@@ -14,7 +14,10 @@ import { deriveSeed } from '../../diffusion/cld';
 import { CLDScoreModel } from './model';
 import { HSMWeighting, hsmLoss } from './loss';
 
-/** Training data: a fixed set [N, D] (batches drawn with replacement) or a sampler (n, seed) → [n, D]. */
+/**
+ * Training data: a fixed set [N, ...dataShape] (batches drawn with replacement) or a sampler
+ * (n, seed) → [n, ...dataShape]; dataShape is [D] (toy net) or [C, H, W] (image net).
+ */
 export type DataSource = Tensor | ((n: number, seed: bigint) => Tensor);
 
 /** The trainer's hyper-parameters (JSON-able; a checkpoint stores them). */
@@ -80,20 +83,21 @@ export class CLDTrainer {
   constructor(model: CLDScoreModel, data: DataSource, config: TrainConfig = {}) {
     if (!(model instanceof CLDScoreModel)) throw new TypeError('CLDTrainer: model must be a CLDScoreModel');
     this.config = resolveTrainConfig(config);
-    this.data = checkData(data, model.dataDim);
+    this.data = checkData(data, model.dataShape);
     this.model = model;
     const params = model.net.parameters();
     this.opt = new Adam(params, { lr: this.config.lr });
     this.ema = new EMA(params, { decay: this.config.emaDecay, warmup: this.config.emaWarmup });
   }
 
-  /** The training batch of step k ([batchSize, D]). */
+  /** The training batch of step k ([batchSize, ...dataShape]). */
   batch(k: number): Tensor {
     const B = this.config.batchSize, seed = deriveSeed(this.config.seed, 2 * k);
     if (typeof this.data === 'function') {
       const x = this.data(B, seed);
-      if (!(x instanceof Tensor) || x.ndim !== 2 || x.shape[0] !== B || x.shape[1] !== this.model.dataDim)
-        throw new TypeError(`CLDTrainer: the data sampler must return a Tensor [${B}, ${this.model.dataDim}], got ${x instanceof Tensor ? shapeStr(x.shape) : typeof x}`);
+      const ds = this.model.dataShape;
+      if (!(x instanceof Tensor) || x.ndim !== ds.length + 1 || x.shape[0] !== B || ds.some((d, i) => x.shape[i + 1] !== d))
+        throw new TypeError(`CLDTrainer: the data sampler must return a Tensor [${[B, ...ds].join(', ')}], got ${x instanceof Tensor ? shapeStr(x.shape) : typeof x}`);
       return x;
     }
     return tidy(() => indexSelect(this.data as Tensor, 0, randint(0, (this.data as Tensor).shape[0], [B], { seed })));
@@ -159,11 +163,13 @@ export class CLDTrainer {
   }
 }
 
-/** @internal Validate a data source. */
-export function checkData(data: unknown, D: number): DataSource {
+/** @internal Validate a data source against the per-sample shape ([D] or [C, H, W]; a number means [D]). */
+export function checkData(data: unknown, dataShape: number | readonly number[]): DataSource {
   if (typeof data === 'function') return data as DataSource;
+  const ds = typeof dataShape === 'number' ? [dataShape] : dataShape;
   const x = checkTensor('CLDTrainer', data, 'data');
-  if (x.ndim !== 2 || x.shape[1] !== D || x.shape[0] < 1) throw new RangeError(`CLDTrainer: data must be [N, ${D}], got ${shapeStr(x.shape)}`);
+  if (x.ndim !== ds.length + 1 || ds.some((d, i) => x.shape[i + 1] !== d) || x.shape[0] < 1)
+    throw new RangeError(`CLDTrainer: data must be [N, ${ds.join(', ')}], got ${shapeStr(x.shape)}`);
   if (x.dtype !== 'float32' && x.dtype !== 'float64') throw new TypeError(`CLDTrainer: data must be float32 or float64, got ${x.dtype}`);
   return x;
 }
