@@ -200,6 +200,7 @@ t.test('argument errors name the op and the shapes', async (tt) => {
   tt.match(msg(() => C.hsmLoss(model, td.zeros([4, 2]))), /^RangeError: hsmLoss: x0 must be \[B, 1, 16, 16\] with B ≥ 1, got \[4, 2\]/, 'hsmLoss on toy-shaped data');
   tt.match(msg(() => model.score(x3, x3, 0.5)), /^RangeError: CLDScoreModel\.score: x must be \[B, 1, 16, 16\], got \[2, 3, 16, 16\]/, 'score with the wrong channels');
   tt.match(msg(() => new C.CLDTrainer(model, td.zeros([8, 1, 28, 28]))), /^RangeError: CLDTrainer: data must be \[N, 1, 16, 16\], got \[8, 1, 28, 28\]/, 'trainer data 28×28 into a 16×16 net');
+  tt.match(msg(() => C.nllBound(model, x1, { seed: 0 })), /^TypeError: nllBound: only toy models .*\[B, 1, 16, 16\]/, 'nllBound on an image model');
   const bad = new C.CLDTrainer(model, () => td.zeros([4, 1, 16, 16]), { batchSize: 8 });
   tt.match(msg(() => bad.trainStep()), /^TypeError: CLDTrainer: the data sampler must return a Tensor \[8, 1, 16, 16\], got \[4, 1, 16, 16\]/, 'sampler returning the wrong shape');
   bad.dispose();

@@ -92,6 +92,8 @@ export function nllBound(source: CLDScoreModel | ScoreFn, x0: Tensor, o: NLLOpti
     score = source;
   } else throw new TypeError(`${op}: source must be a CLDScoreModel or a score callback (x, v, t) => Tensor`);
   checkTensor(op, x0, 'x0');
+  if (model && model.dataShape.length !== 1)
+    throw new TypeError(`${op}: only toy models on [B, D] data are supported; this model takes images [B, ${model.dataShape.join(', ')}] (x0 ${shapeStr(x0.shape)})`);
   if (o === null || typeof o !== 'object') throw new TypeError(`${op}: options must be an object`);
   if (x0.ndim !== 2 || x0.shape[0] < 1) throw new RangeError(`${op}: x0 must be [B, D] with B ≥ 1, got ${shapeStr(x0.shape)}`);
   if (model && x0.shape[1] !== model.dataDim) throw new RangeError(`${op}: x0 must be [B, ${model.dataDim}], got ${shapeStr(x0.shape)}`);
