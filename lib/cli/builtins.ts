@@ -6,6 +6,7 @@ import { getCommand, registerCommand } from './commands';
 import { commandHelp, mainHelp } from './help';
 import { SUITES } from './bench';
 import { DEMO_DATASETS } from './toyNames';
+import { CLD_DATASETS, TRAIN_MODELS } from './cldNames';
 import { packageInfo } from './version';
 
 registerCommand({
@@ -64,6 +65,54 @@ registerCommand({
     'Ctrl-C during training stops after the current step, writes the files from the model as it is and exits with code 130.',
   async run(args, ctx) {
     return (await import('./demo')).runDemo(args, ctx);
+  },
+});
+
+registerCommand({
+  name: 'train',
+  summary: 'train a model (cld: CLD-SGM on a 2-D toy set or MNIST 16x16); checkpoint and loss plot',
+  args: '<model>',
+  positionals: { min: 1, max: 1 },
+  options: [
+    { name: 'data', type: 'string', choices: CLD_DATASETS, description: 'training data (default diamond; with --resume: the checkpoint\'s)' },
+    { name: 'steps', type: 'int', default: 10000, min: 1, max: 100_000_000, description: 'training steps (with --resume: steps to add)' },
+    { name: 'batch', type: 'int', min: 1, max: 1 << 20, description: 'batch size (default 512 toy, 32 mnist16)' },
+    { name: 'lr', type: 'number', min: 1e-12, max: 10, description: 'Adam learning rate (default 1e-3 toy, 2e-3 mnist16)' },
+    { name: 'seed', type: 'int', min: 0, max: 2 ** 40, description: 'seed of the initialisation, the batches and the noise (default 0)' },
+    { name: 'out', type: 'string', valueName: 'DIR', description: 'folder for checkpoint.safetensors and loss.png (default tensordiff-cld; with --resume: the checkpoint\'s folder)' },
+    { name: 'resume', type: 'string', valueName: 'CKPT', description: 'continue from this checkpoint (model, Adam, EMA, step)' },
+    { name: 'every', type: 'int', default: 1000, min: 1, max: 100_000_000, valueName: 'K', description: 'write the checkpoint every K steps (and at the end)' },
+    { name: 'threads', type: 'int', min: 1, max: 1024, description: 'CPU threads (default: TENSORDIFF_NUM_THREADS, else 1)' },
+  ],
+  details: 'Models: ' + TRAIN_MODELS.join(', ') + '. Writes DIR/checkpoint.safetensors (atomically) and DIR/loss.png (training loss, log scale).\n' +
+    'A resumed run continues the same trajectory as an uninterrupted one. Ctrl-C finishes the current step, writes the\n' +
+    'checkpoint and exits with code 130. Example: tensordiff train cld --data diamond --steps 5000 --out runs/diamond',
+  async run(args, ctx) {
+    if (!(TRAIN_MODELS as readonly string[]).includes(args.positionals[0]))
+      throw new UsageError(`unknown model '${args.positionals[0]}' (known: ${TRAIN_MODELS.join(', ')})`);
+    return (await import('./train')).runTrain(args, ctx);
+  },
+});
+
+registerCommand({
+  name: 'sample',
+  summary: 'draw samples from a trained CLD checkpoint and plot them (scatter or image grid)',
+  args: '<checkpoint>',
+  positionals: { min: 1, max: 1 },
+  options: [
+    { name: 'n', type: 'int', default: 2000, min: 1, max: 10_000_000, description: 'number of samples' },
+    { name: 'steps', type: 'int', default: 50, min: 2, max: 100_000, description: 'score evaluations of the sampler' },
+    { name: 'sampler', type: 'string', default: 'sscs', choices: ['sscs', 'em', 'ode'], description: 'SSCS, Euler-Maruyama or the probability-flow ODE (Heun)' },
+    { name: 'striding', type: 'string', default: 'quadratic', choices: ['quadratic', 'linear'], description: 'time grid' },
+    { name: 'seed', type: 'int', default: 0, min: 0, max: 2 ** 40, description: 'seed of the sampler (and of the reference points)' },
+    { name: 'out', type: 'string', default: 'samples.png', valueName: 'FILE', description: 'the PNG to write' },
+    { name: 'threads', type: 'int', min: 1, max: 1024, description: 'CPU threads (default: TENSORDIFF_NUM_THREADS, else 1)' },
+  ],
+  details: 'Uses the EMA weights. Toy model: samples in orange over fresh points of the training set in blue (when the\n' +
+    'checkpoint names it). Image model: an image grid. A missing or corrupt checkpoint exits with code 1.\n' +
+    'Example: tensordiff sample runs/diamond/checkpoint.safetensors --n 2000 --steps 20 --out diamond.png',
+  async run(args, ctx) {
+    return (await import('./sample')).runSample(args, ctx);
   },
 });
 

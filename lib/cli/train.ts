@@ -1,0 +1,218 @@
+// train.ts — `tensordiff train cld`: trains a CLD-SGM model (lib/models/cld) on a 2-D toy set (the
+// toy MLP) or MNIST 16×16 (the small image U-Net) with the model's CLDTrainer, shows a progress
+// bar, and writes DIR/checkpoint.safetensors (every --every steps and at the end, atomically) and
+// DIR/loss.png. `--resume CKPT` continues a run on the same trajectory. Ctrl-C finishes the current
+// step, writes the checkpoint and exits with code 130. The checkpoint carries the data set's name
+// in its metadata ('data'), which `tensordiff sample` uses for its reference points.
+import * as fs from 'fs';
+import * as path from 'path';
+import * as td from '../index';
+import { ParsedArgs, UsageError } from './args';
+import { CommandContext } from './commands';
+import { startProgress } from './progress';
+import { CLD_DATASETS, CLDDataset, isToyDataset } from './cldNames';
+import { packageInfo } from './version';
+
+type CLDModule = typeof td.models.cld;
+type Trainer = InstanceType<CLDModule['CLDTrainer']>;
+type DataSource = import('../models/cld').DataSource;
+
+/** What `tensordiff train cld --json` prints. */
+export interface TrainReport {
+  command: 'train';
+  model: 'cld';
+  data: string;
+  /** 'toy' (2-D MLP) or 'image' (U-Net). */
+  kind: 'toy' | 'image';
+  resumedFrom: string | null;
+  startStep: number;
+  /** The trainer's step count at the end (continues across --resume). */
+  step: number;
+  stepsDone: number;
+  interrupted: boolean;
+  batch: number;
+  lr: number;
+  seed: number;
+  threads: number;
+  parameters: number;
+  trainSeconds: number;
+  stepsPerSecond: number;
+  /** Mean loss of the first 10% of this run's steps (null when no step ran). */
+  firstLoss: number | null;
+  /** Mean loss of the last 10% of this run's steps (null when no step ran). */
+  finalLoss: number | null;
+  /** This run's step losses averaged over at most 50 equal chunks, in order. */
+  lossCurve: number[];
+  files: { checkpoint: string; loss: string | null };
+}
+
+/** The training data of a data set name: a sampler of fresh points (toy) or a fixed image set [N, 1, 16, 16]. */
+export function cldData(name: CLDDataset): { source: DataSource; fixed: td.Tensor | null } {
+  if (isToyDataset(name)) {
+    const f = td.data[name] as (n: number, o: { seed: bigint }) => td.Tensor;
+    return { source: (n: number, seed: bigint) => f(n, { seed }), fixed: null };
+  }
+  const images = td.data.mnist({ size: 16, limit: 2048 }).images; // [N, 1, 16, 16] in [-1, 1]
+  return { source: images, fixed: images };
+}
+
+/** Save the trainer's checkpoint (the model's saveCheckpoint, atomic) plus the data name and producer in the metadata. */
+export function writeCheckpoint(cld: CLDModule, trainer: Trainer, file: string, data: string): void {
+  const tmp = `${file}.part-${process.pid}`;
+  cld.saveCheckpoint(trainer, tmp);
+  try {
+    const md = td.io.readHeader(tmp).metadata ?? {};
+    const tensors = td.io.load(tmp);
+    try {
+      td.io.save(tensors, file, { ...md, data, producer: `tensordiff ${packageInfo().version} train cld` });
+    } finally {
+      td.dispose(Object.values(tensors));
+    }
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+function mean(a: readonly number[]): number {
+  return a.reduce((s, x) => s + x, 0) / a.length;
+}
+
+/** Runs `tensordiff train <model>` (options as declared in builtins.ts); returns the exit code. */
+export async function runTrain(args: ParsedArgs, ctx: CommandContext): Promise<number> {
+  const o = args.options;
+  const modelName = args.positionals[0];
+  if (modelName !== 'cld') throw new UsageError(`unknown model '${modelName}' (known: cld)`, 'train');
+  const steps = o.steps as number, every = o.every as number;
+  const resume = o.resume as string | undefined;
+  if (resume !== undefined) {
+    for (const k of ['batch', 'lr', 'seed'])
+      if (o[k] !== undefined) throw new UsageError(`--${k} cannot be combined with --resume (the checkpoint fixes it)`, 'train');
+  }
+  const out = path.resolve(String(o.out ?? (resume !== undefined ? path.dirname(resume) : 'tensordiff-cld')));
+  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new Error(`--out ${out} is a file, not a folder`);
+
+  const threads = (o.threads as number | undefined) ?? (process.env.TENSORDIFF_NUM_THREADS ? undefined : 1);
+  const threadsBefore = td.getNumThreads();
+  if (threads !== undefined) td.setNumThreads(threads);
+  const cld = td.models.cld;
+  let trainer: Trainer | null = null;
+  let fixed: td.Tensor | null = null;
+  const say = (s: string) => { if (!ctx.json) ctx.stdout.write(s + '\n'); };
+  const signal = { stop: false };
+  const onSigint = () => {
+    if (signal.stop) {
+      ctx.stderr.write('tensordiff train: interrupted again, exiting without writing\n');
+      process.exit(130);
+    }
+    signal.stop = true;
+    ctx.stderr.write('\ntensordiff train: interrupted; stopping after this step and writing the checkpoint (Ctrl-C again to quit now)\n');
+  };
+  try {
+    let data: CLDDataset;
+    if (resume !== undefined) {
+      if (!fs.existsSync(resume)) throw new Error(`checkpoint ${resume}: no such file`);
+      let md: Record<string, string>;
+      try {
+        md = td.io.readHeader(resume).metadata ?? {};
+      } catch (e) {
+        throw new Error(`cannot read checkpoint ${resume}: ${oneLine(e)}`);
+      }
+      const known = md.data !== undefined && (CLD_DATASETS as readonly string[]).includes(md.data) ? (md.data as CLDDataset) : undefined;
+      if (o.data !== undefined && known !== undefined && o.data !== known)
+        throw new UsageError(`--data ${String(o.data)} differs from the checkpoint's data set '${known}'`, 'train');
+      const d = (o.data as CLDDataset | undefined) ?? known;
+      if (d === undefined) throw new UsageError(`the checkpoint ${resume} does not name its data set: give --data`, 'train');
+      data = d;
+      const src = cldData(data);
+      fixed = src.fixed;
+      try {
+        trainer = cld.resumeTrainer(resume, src.source);
+      } catch (e) {
+        throw new Error(`cannot resume from checkpoint ${resume}: ${oneLine(e)}`);
+      }
+    } else {
+      data = (o.data as CLDDataset | undefined) ?? 'diamond';
+      const seed = (o.seed as number | undefined) ?? 0;
+      const src = cldData(data);
+      fixed = src.fixed;
+      const toy = isToyDataset(data);
+      const model = new cld.CLDScoreModel(toy ? { net: { seed }, mixed: true } : { imageNet: { seed }, mixed: true });
+      try {
+        trainer = new cld.CLDTrainer(model, src.source, {
+          seed, emaWarmup: 'power',
+          batchSize: (o.batch as number | undefined) ?? (toy ? 512 : 32),
+          lr: (o.lr as number | undefined) ?? (toy ? 1e-3 : 2e-3),
+        });
+      } catch (e) {
+        model.dispose();
+        throw e;
+      }
+    }
+    const tr = trainer;
+    const kind = isToyDataset(data) ? 'toy' : 'image';
+    fs.mkdirSync(out, { recursive: true });
+    const files = { checkpoint: path.join(out, 'checkpoint.safetensors'), loss: path.join(out, 'loss.png') };
+    const startStep = tr.step;
+    const params = tr.model.net.parameters().reduce((s, p) => s + p.numel, 0);
+    say(`tensordiff train: training CLD (${kind} model, ${params} parameters) on ${data}: ${steps} steps from step ${startStep}, batch ${tr.config.batchSize}, seed ${tr.config.seed}, ${td.getNumThreads()} thread${td.getNumThreads() === 1 ? '' : 's'}`);
+
+    process.on('SIGINT', onSigint);
+    const losses: number[] = [];
+    const tTrain = Date.now();
+    const bar = startProgress('train', steps, ctx.progress);
+    try {
+      for (let i = 0; i < steps && !signal.stop; i++) {
+        losses.push(tr.trainStep());
+        if ((i + 1) % 10 === 0 || i + 1 === steps) bar.update(i + 1, mean(losses.slice(-10)));
+        if (tr.step % every === 0 && i + 1 < steps) writeCheckpoint(cld, tr, files.checkpoint, data);
+        await new Promise<void>((r) => setImmediate(r)); // lets Ctrl-C in
+      }
+    } finally {
+      bar.stop();
+    }
+    const seconds = (Date.now() - tTrain) / 1000;
+    writeCheckpoint(cld, tr, files.checkpoint, data);
+    const interrupted = signal.stop;
+    let lossFile: string | null = null;
+    if (losses.length > 0) {
+      const ema: number[] = [];
+      let m = losses[0];
+      for (const l of losses) ema.push((m = 0.98 * m + 0.02 * l));
+      td.viz.linePlot([{ name: 'loss', values: losses }, { name: 'loss (EMA 0.98)', values: ema }], { path: files.loss, logY: true });
+      lossFile = files.loss;
+    }
+    const tenth = Math.max(1, Math.floor(losses.length / 10));
+    const firstLoss = losses.length ? mean(losses.slice(0, tenth)) : null;
+    const finalLoss = losses.length ? mean(losses.slice(-tenth)) : null;
+    const chunks = Math.min(50, losses.length);
+    const lossCurve: number[] = [];
+    for (let c = 0; c < chunks; c++) lossCurve.push(mean(losses.slice(Math.floor((c * losses.length) / chunks), Math.floor(((c + 1) * losses.length) / chunks))));
+    const sps = seconds > 0 ? losses.length / seconds : 0;
+    say(`${interrupted ? 'stopped after' : 'trained'} ${losses.length} steps (now at step ${tr.step}) in ${seconds.toFixed(1)} s (${sps.toFixed(1)} steps/s)` +
+      (finalLoss === null ? '' : `, loss ${finalLoss.toFixed(4)} (mean of the last ${tenth} steps)`));
+    say(`wrote ${[files.checkpoint, lossFile].filter((f) => f).join(', ')}`);
+    if (ctx.json) {
+      const rep: TrainReport = {
+        command: 'train', model: 'cld', data, kind, resumedFrom: resume !== undefined ? path.resolve(resume) : null, startStep, step: tr.step,
+        stepsDone: losses.length, interrupted, batch: tr.config.batchSize, lr: tr.config.lr, seed: tr.config.seed, threads: td.getNumThreads(),
+        parameters: params, trainSeconds: +seconds.toFixed(3), stepsPerSecond: +sps.toFixed(2), firstLoss, finalLoss, lossCurve,
+        files: { checkpoint: files.checkpoint, loss: lossFile },
+      };
+      ctx.stdout.write(JSON.stringify(rep) + '\n');
+    }
+    return interrupted ? 130 : 0;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    if (trainer) {
+      trainer.dispose();
+      trainer.model.dispose();
+    }
+    fixed?.dispose();
+    td.setNumThreads(threadsBefore);
+  }
+}
+
+/** An error's message on one line. */
+export function oneLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ');
+}
