@@ -12,11 +12,6 @@
 namespace td::addon {
 namespace {
 
-std::string shape_of(const View& v) {
-  std::string s = "[";
-  for (int d = 0; d < v.ndim; d++) s += (d ? ", " : "") + std::to_string(v.shape[d]);
-  return s + "]";
-}
 
 int64_t mul_checked(int64_t a, int64_t b, const char* op) {
   int64_t r;

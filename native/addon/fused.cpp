@@ -20,11 +20,6 @@
 namespace td::addon {
 namespace {
 
-std::string shape_of(const View& v) {
-  std::string s = "[";
-  for (int d = 0; d < v.ndim; d++) s += (d ? ", " : "") + std::to_string(v.shape[d]);
-  return s + "]";
-}
 void check_same(const View& a, const View& b, const char* op, const char* an, const char* bn) {
   bool ok = a.ndim == b.ndim;
   for (int d = 0; ok && d < a.ndim; d++) ok = a.shape[d] == b.shape[d];

@@ -52,6 +52,13 @@ class Reader {
 };
 
 // "op: msg", unless msg already starts with an op name ("name: ...").
+// "[d0, d1, ...]" for error messages.
+inline std::string shape_of(const View& v) {
+  std::string s = "[";
+  for (int d = 0; d < v.ndim; d++) s += (d ? ", " : "") + std::to_string(v.shape[d]);
+  return s + "]";
+}
+
 inline std::string prefixed(const char* op, const char* msg) {
   std::string m(msg);
   size_t colon = m.find(": ");

@@ -17,11 +17,6 @@ namespace {
 
 const char* dtype_name(int dt) { return dt == F32 ? "float32" : dt == F64 ? "float64" : "int32"; }
 
-std::string shape_of(const View& v) {
-  std::string s = "[";
-  for (int d = 0; d < v.ndim; d++) s += (d ? ", " : "") + std::to_string(v.shape[d]);
-  return s + "]";
-}
 
 Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   const char* op = "adamStep";

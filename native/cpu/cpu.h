@@ -101,6 +101,11 @@ struct Limits {
 };
 Limits measure_limits(int64_t elements, int reps);
 
+// The CPU has AVX2 and FMA (read once; x86 GCC/clang, else false).
+bool cpu_has_avx2_fma();
+// The fused / optimizer kernels may use AVX2+FMA: the CPU has them and TD_FUSED_PORTABLE is unset or 0.
+bool fused_avx2_enabled();
+
 inline bool worth_parallel(int64_t n, int64_t work = 1) { return n * work >= 32768; }
 
 // f(i) for i in [0, n): an OpenMP `parallel for` (static schedule) when `par`, else a plain loop.

@@ -34,19 +34,7 @@
 namespace td::cpu {
 namespace {
 
-bool use_avx2() {
-#if TD_FUSED_X86
-  static const bool ok = [] {
-    const char* e = std::getenv("TD_FUSED_PORTABLE");
-    if (e && std::strcmp(e, "0") != 0) return false;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }();
-  return ok;
-#else
-  return false;
-#endif
-}
+bool use_avx2() { return fused_avx2_enabled(); }
 
 // ---- weighted MSE ---------------------------------------------------------------------------------
 // One chunk of n elements of one sample: returns Σ m d² (double), writes g = gs m d when GRAD.

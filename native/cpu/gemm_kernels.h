@@ -281,13 +281,6 @@ TD_AVX2 static void axpy_avx2(int64_t n, int64_t k, const typename S::T* __restr
 #undef TD_AVX2_INLINE
 #undef TD_AVX2
 
-// True when this CPU can run the AVX2 + FMA kernels.
-inline bool cpu_has_avx2_fma() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
-#else
-inline bool cpu_has_avx2_fma() { return false; }
-#endif
+#endif  // (whether this CPU can run them: cpu_has_avx2_fma() in cpu.h)
 
 }  // namespace td::cpu::gemm_detail

@@ -17,19 +17,7 @@
 namespace td::cpu {
 namespace {
 
-bool optim_avx2() {
-#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
-  static const bool ok = [] {
-    const char* e = std::getenv("TD_FUSED_PORTABLE");
-    if (e && std::strcmp(e, "0") != 0) return false;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }();
-  return ok;
-#else
-  return false;
-#endif
-}
+bool optim_avx2() { return fused_avx2_enabled(); }
 
 template <typename T, bool L2, bool DECAY, bool AMS>
 void adam_chunk_portable(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
