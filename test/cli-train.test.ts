@@ -127,6 +127,24 @@ t.test('sample <checkpoint>: scatter PNG over the data and a JSON summary', asyn
   t.match(plain.stdout, /sampled 100 points \[100, 2\]/);
 });
 
+t.test('train cld --data mnist16 (image U-Net) and sample: an image grid', async (t) => {
+  const out = path.join(tmp, 'mnist');
+  const r = cli(['train', 'cld', '--data', 'mnist16', '--steps', '2', '--batch', '4', '--out', out, '--json']);
+  t.equal(r.code, 0, r.stderr);
+  const rep = JSON.parse(r.stdout);
+  t.equal(rep.kind, 'image');
+  t.equal(rep.step, 2);
+  const s = cli(['sample', path.join(out, 'checkpoint.safetensors'), '--steps', '3', '--out', path.join(out, 'grid.png'), '--json']);
+  t.equal(s.code, 0, s.stderr);
+  const sr = JSON.parse(s.stdout);
+  t.equal(sr.n, 64, 'default 64 images');
+  t.same(sr.shape, [64, 1, 16, 16]);
+  t.equal(sr.slicedWasserstein, null);
+  const png = pixels(path.join(out, 'grid.png'));
+  t.ok(png.width >= 8 * 16 && png.height >= 8 * 16, `${png.width}x${png.height}`);
+  t.ok(png.nonWhite > 0);
+});
+
 t.test('missing and corrupt checkpoints: exit 1, one line naming the file, no stack', async (t) => {
   const missing = path.join(tmp, 'no-such.safetensors');
   const garbage = path.join(tmp, 'garbage.safetensors');

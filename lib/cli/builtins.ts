@@ -100,7 +100,7 @@ registerCommand({
   args: '<checkpoint>',
   positionals: { min: 1, max: 1 },
   options: [
-    { name: 'n', type: 'int', default: 2000, min: 1, max: 10_000_000, description: 'number of samples' },
+    { name: 'n', type: 'int', min: 1, max: 10_000_000, description: 'number of samples (default 2000 toy, 64 images)' },
     { name: 'steps', type: 'int', default: 50, min: 2, max: 100_000, description: 'score evaluations of the sampler' },
     { name: 'sampler', type: 'string', default: 'sscs', choices: ['sscs', 'em', 'ode'], description: 'SSCS, Euler-Maruyama or the probability-flow ODE (Heun)' },
     { name: 'striding', type: 'string', default: 'quadratic', choices: ['quadratic', 'linear'], description: 'time grid' },

@@ -39,7 +39,7 @@ export async function runSample(args: ParsedArgs, ctx: CommandContext): Promise<
   const t0 = Date.now();
   const o = args.options;
   const file = args.positionals[0];
-  const n = o.n as number, steps = o.steps as number, seed = o.seed as number;
+  const steps = o.steps as number, seed = o.seed as number;
   const sampler = o.sampler as 'sscs' | 'em' | 'ode', striding = o.striding as 'quadratic' | 'linear';
   const outFile = path.resolve(String(o.out));
   if (!fs.existsSync(file)) throw new Error(`checkpoint ${file}: no such file`);
@@ -62,6 +62,7 @@ export async function runSample(args: ParsedArgs, ctx: CommandContext): Promise<
     const kind = model.net instanceof cld.CLDImageNet ? 'image' : 'toy';
     const data = md.data ?? null;
     const stepMd = Number(md.step);
+    const n = (o.n as number | undefined) ?? (kind === 'toy' ? 2000 : 64);
     const r = cld.sample(model, { n, steps, method: sampler, striding, seed });
     owned.push(r.x, r.v);
     const x = r.x; // [n, 2] or [n, C, H, W]
