@@ -74,6 +74,16 @@ export function matmul(aIn: Tensor, bIn: Tensor): Tensor {
   const K = a.shape[a.ndim - 1];
   if (b.shape[b.ndim - 2] !== K)
     throw new RangeError(`matmul: inner dims differ: ${shapeStr(aIn.shape)} @ ${shapeStr(bIn.shape)} (${K} vs ${b.shape[b.ndim - 2]})`);
+  if (b.ndim === 2 && a.ndim > 2 && K > 0 && a.numel > 0) {
+    // [..., M, K] @ [K, N]: fold the batch into M — one GEMM forward, and b's gradient is one GEMM
+    // with the batch in the inner dim instead of a batch of products summed afterwards
+    const lead = a.shape.slice(0, -1);
+    const y2 = mmCore(reshape(a, [a.numel / K, K]), b); // [P·M, N]
+    let y = reshape(y2, [...lead, b.shape[1]]);
+    if (aVec) y = squeeze(y, -2);
+    if (bVec) y = squeeze(y, -1);
+    return y;
+  }
   const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
   const ae = expand(a, [...batch, a.shape[a.ndim - 2], K]);
   const be = expand(b, [...batch, K, b.shape[b.ndim - 1]]);
