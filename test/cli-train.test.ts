@@ -5,37 +5,17 @@
 // corrupt checkpoint exits 1 with one line naming the file; bad arguments exit 2; Ctrl-C exits 130
 // with a loadable checkpoint.
 import t from 'tap';
-import { spawn, spawnSync } from 'child_process';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { PNG } from 'pngjs';
 import * as td from '../lib/index';
+import { BLUE, CLI, CLI_ENV, cli, ORANGE, pixels } from './helpers/cli';
 
-const CLI = path.join(__dirname, '..', 'lib', 'cli', 'main.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'td-cli-train-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const ENV: NodeJS.ProcessEnv = { ...process.env, TENSORDIFF_NUM_THREADS: '1' };
-delete ENV.TENSORDIFF_PROGRESS;
-delete ENV.TENSORDIFF_DEBUG;
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: ENV, timeout: 120000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Width, height and pixel counts of a PNG file (decoded by pngjs). */
-function pixels(file: string): { width: number; height: number; nonWhite: number; count: (rgb: number[]) => number } {
-  const png = PNG.sync.read(fs.readFileSync(file));
-  const d = png.data;
-  let nonWhite = 0;
-  for (let i = 0; i < d.length; i += 4) if (d[i] !== 255 || d[i + 1] !== 255 || d[i + 2] !== 255) nonWhite++;
-  return {
-    width: png.width, height: png.height, nonWhite,
-    count: (rgb) => { let c = 0; for (let i = 0; i < d.length; i += 4) if (d[i] === rgb[0] && d[i + 1] === rgb[1] && d[i + 2] === rgb[2]) c++; return c; },
-  };
-}
-const ORANGE = [255, 127, 14], BLUE = [31, 119, 180];
+const ENV = CLI_ENV;
 
 /** The tensors of a safetensors file as plain arrays (keys sorted). */
 function readAll(file: string): Record<string, number[]> {

@@ -9,8 +9,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Writable } from 'stream';
-import { PNG } from 'pngjs';
 import * as td from '../lib/index';
+import { BLUE, CLI, CLI_ENV, cli, ORANGE, pixels } from './helpers/cli';
 import { parseArgs, UsageError } from '../lib/cli/args';
 import { formatTable } from '../lib/cli/table';
 import { startProgress } from '../lib/cli/progress';
@@ -18,32 +18,12 @@ import { registerCommand } from '../lib/cli/commands';
 import { main } from '../lib/cli/main';
 import { createFlowModel, trainFlow, sampleFlow } from '../lib/cli/flowDemo';
 
-const CLI = path.join(__dirname, '..', 'lib', 'cli', 'main.js');
 const ROOT = path.join(__dirname, '..', '..');
 const EXAMPLES = path.join(ROOT, 'examples');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'td-cli-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-// children run on one thread: the models are tiny and the test machine is shared
-const ENV: NodeJS.ProcessEnv = { ...process.env, TENSORDIFF_NUM_THREADS: '1' };
-delete ENV.TENSORDIFF_PROGRESS;
-function cli(args: string[], env: NodeJS.ProcessEnv = ENV) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env, timeout: 120000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Pixel counts of a PNG file by exact colour. */
-function pixels(file: string): { width: number; height: number; count: (rgb: number[]) => number; nonWhite: number } {
-  const png = PNG.sync.read(fs.readFileSync(file));
-  const d = png.data;
-  let nonWhite = 0;
-  for (let i = 0; i < d.length; i += 4) if (d[i] !== 255 || d[i + 1] !== 255 || d[i + 2] !== 255) nonWhite++;
-  return {
-    width: png.width, height: png.height, nonWhite,
-    count: (rgb) => { let c = 0; for (let i = 0; i < d.length; i += 4) if (d[i] === rgb[0] && d[i + 1] === rgb[1] && d[i + 2] === rgb[2]) c++; return c; },
-  };
-}
-const ORANGE = [255, 127, 14], BLUE = [31, 119, 180];
+const ENV = CLI_ENV;
 /** Shapes of the demo network (15 inputs, 3 hidden layers of 128, 2 outputs), written out by hand. */
 const NET_SHAPES: Record<string, number[]> = {
   '0.weight': [128, 15], '0.bias': [128], '2.weight': [128, 128], '2.bias': [128],
