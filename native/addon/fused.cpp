@@ -42,11 +42,6 @@ void check_batch_vec(const View& w, int64_t B, const char* op, const char* name)
   check_contig(w, op, name);
   check_float(w, op, name);
 }
-// Optional storage argument: null/undefined -> nullptr.
-Storage* opt_storage(const Napi::CallbackInfo& info, size_t i, const char* op) {
-  if (i >= info.Length() || info[i].IsNull() || info[i].IsUndefined()) return nullptr;
-  return storage_arg(info, i, op);
-}
 
 // Shared checks of the loss calls: pred/target/mask/grad [B, ...] equal, contiguous; perSample [B].
 void check_loss_views(const View& pred, const View& target, const View* mask, const View* grad, const View& ps,

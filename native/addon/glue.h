@@ -51,13 +51,22 @@ class Reader {
   size_t n_, i_ = 0;
 };
 
-// "op: msg", unless msg already starts with an op name ("name: ...").
+// Optional storage argument i: null/undefined (or absent) -> nullptr, else as storage_arg.
+inline Storage* opt_storage(const Napi::CallbackInfo& info, size_t i, const char* op) {
+  if (i >= info.Length() || info[i].IsNull() || info[i].IsUndefined()) return nullptr;
+  return storage_arg(info, i, op);
+}
+
 // "[d0, d1, ...]" for error messages.
 inline std::string shape_of(const View& v) {
   std::string s = "[";
   for (int d = 0; d < v.ndim; d++) s += (d ? ", " : "") + std::to_string(v.shape[d]);
   return s + "]";
 }
+// The dtype's name for error messages.
+inline const char* dtype_name(int dt) { return dt == F64 ? "float64" : dt == I32 ? "int32" : "float32"; }
+
+// "op: msg", unless msg already starts with an op name ("name: ...").
 
 inline std::string prefixed(const char* op, const char* msg) {
   std::string m(msg);

@@ -15,9 +15,6 @@
 namespace td::addon {
 namespace {
 
-const char* dtype_name(int dt) { return dt == F32 ? "float32" : dt == F64 ? "float64" : "int32"; }
-
-
 Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   const char* op = "adamStep";
   return guard(info, op, [&]() -> Napi::Value {
@@ -25,8 +22,7 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
     Storage* sg = storage_arg(info, 1, op);
     Storage* sm = storage_arg(info, 2, op);
     Storage* sv = storage_arg(info, 3, op);
-    Storage* sx = nullptr;
-    if (info.Length() > 4 && !info[4].IsNull() && !info[4].IsUndefined()) sx = storage_arg(info, 4, op);
+    Storage* sx = opt_storage(info, 4, op);
     // every written buffer (p, m, v, vmax) must be its own storage, and g must not be one of them
     Storage* written[4] = {sp, sm, sv, sx};
     for (int i = 0; i < 4; i++) {

@@ -50,7 +50,6 @@ Napi::Reference<Napi::Value>* g_scratch_ref = nullptr;
 napi_typedarray_type typed_type(int dtype) {
   return dtype == F64 ? napi_float64_array : dtype == I32 ? napi_int32_array : napi_float32_array;
 }
-const char* dtype_name(int dt) { return dt == F64 ? "float64" : dt == I32 ? "int32" : "float32"; }
 
 Napi::Value make_typed(Napi::Env env, int dtype, Napi::ArrayBuffer buf, size_t count) {
   switch (dtype) {
