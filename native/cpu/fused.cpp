@@ -201,12 +201,13 @@ TD_FORCEINLINE void cld_chunk_body(const T* __restrict c, const T* __restrict x,
   }
 }
 
-// float with in-kernel noise (portable): tiles of kTile elements in three SIMD passes, (1) Philox (each
-// block computed for both elements of its pair: simple, and this is only the fallback) + polar form
-// (l = r², cos θ, sin θ) into an L1 tile, (2) r = sqrt(l) with packed IEEE square roots (bit-identical
-// to sqrtf), (3) the affine map. Same numbers as cld_chunk_body with cld_noise.
+// float with in-kernel noise (portable): tiles of kTile elements in three SIMD passes, (1) Philox, one
+// block per element pair (cld.h), + polar form (l = r², cos θ, sin θ) of both elements into L1 tiles
+// indexed from the tile's first pair (an odd first element sits at index 1), (2) r = sqrt(l) with
+// packed IEEE square roots (bit-identical to sqrtf), (3) the affine map. Same numbers as
+// cld_chunk_body with cld_noise.
 constexpr int64_t kTile = 512;
-void sqrt_tile_portable(float* l, int64_t n) {
+void sqrt_tile(float* l, int64_t n) {
 #if TD_FUSED_X86
   int64_t i = 0;
   for (; i + 4 <= n; i += 4) _mm_storeu_ps(l + i, _mm_sqrt_ps(_mm_loadu_ps(l + i)));
@@ -215,49 +216,32 @@ void sqrt_tile_portable(float* l, int64_t n) {
   for (int64_t i = 0; i < n; i++) l[i] = sqrtf(l[i]);
 #endif
 }
-#if TD_FUSED_X86
-TD_AVX2_FN void sqrt_tile_avx2(float* l, int64_t n) {
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(l + i, _mm256_sqrt_ps(_mm256_loadu_ps(l + i)));
-  for (; i < n; i++) _mm_store_ss(l + i, _mm_sqrt_ss(_mm_load_ss(l + i)));
-}
-#endif
-template <bool AVX>
-TD_FORCEINLINE void sqrt_tile(float* l, int64_t n) {
-#if TD_FUSED_X86
-  if (AVX) return sqrt_tile_avx2(l, n);
-#endif
-  sqrt_tile_portable(l, n);
-}
-template <bool AVX, bool HAS_S, bool RET>
+template <bool HAS_S, bool RET>
 TD_FORCEINLINE void cld_chunk_f32_noise(const float* __restrict c, const float* __restrict x,
                                         const float* __restrict v, const float* __restrict s,
                                         float* __restrict ox, float* __restrict ov, float* __restrict ex,
                                         float* __restrict ev, int64_t i0, int64_t n, uint64_t seed, uint64_t off) {
-  alignas(64) float tl[kTile], tc[kTile], ts[kTile];
-  const float m00 = c[kern::CLD_M00], m01 = c[kern::CLD_M01], m02 = c[kern::CLD_M02], m10 = c[kern::CLD_M10],
-              m11 = c[kern::CLD_M11], m12 = c[kern::CLD_M12], l11 = c[kern::CLD_L11], l21 = c[kern::CLD_L21],
-              l22 = c[kern::CLD_L22];
-  const float cc[kern::CLD_NCOEF] = {m00, m01, m02, m10, m11, m12, l11, l21, l22};
+  alignas(64) float tl[kTile + 2], tc[kTile + 2], ts[kTile + 2];
+  const float cc[kern::CLD_NCOEF] = {c[kern::CLD_M00], c[kern::CLD_M01], c[kern::CLD_M02],
+                                     c[kern::CLD_M10], c[kern::CLD_M11], c[kern::CLD_M12],
+                                     c[kern::CLD_L11], c[kern::CLD_L21], c[kern::CLD_L22]};
   for (int64_t t0 = 0; t0 < n; t0 += kTile) {
     const int64_t len = std::min(kTile, n - t0);
     const uint64_t base = static_cast<uint64_t>(i0 + t0);
+    const int64_t shift = static_cast<int64_t>(base & 1u);  // index of element `base` in the tiles
+    const int64_t pairs = (shift + len + 1) / 2;
+    const uint64_t p0 = base >> 1;
 #pragma omp simd
-    for (int64_t i = 0; i < len; i++) {
-      const uint64_t e = base + static_cast<uint64_t>(i);
-      const kern::Philox4 w = kern::philox_block_unrolled(seed, off, e >> 1);  // a block per pair (cld.h)
-      const bool odd = (e & 1u) != 0;
-      float l, ct, st;
-      kern::cld_polar_f32(odd ? w.v[2] : w.v[0], odd ? w.v[3] : w.v[1], l, ct, st);
-      tl[i] = l;
-      tc[i] = ct;
-      ts[i] = st;
+    for (int64_t k = 0; k < pairs; k++) {
+      const kern::Philox4 w = kern::philox_block_unrolled(seed, off, p0 + static_cast<uint64_t>(k));
+      kern::cld_polar_f32(w.v[0], w.v[1], tl[2 * k], tc[2 * k], ts[2 * k]);
+      kern::cld_polar_f32(w.v[2], w.v[3], tl[2 * k + 1], tc[2 * k + 1], ts[2 * k + 1]);
     }
-    sqrt_tile<AVX>(tl, len);
+    sqrt_tile(tl + shift, len);
 #pragma omp simd
     for (int64_t i = 0; i < len; i++) {
-      const int64_t j = t0 + i;
-      const float zx = tl[i] * tc[i], zv = tl[i] * ts[i];
+      const int64_t j = t0 + i, q = shift + i;
+      const float zx = tl[q] * tc[q], zv = tl[q] * ts[q];
       float a, b;
       kern::cld_affine_element<float>(cc, x[j], v[j], HAS_S ? s[j] : 0.0f, zx, zv, a, b);
       ox[j] = a;
@@ -537,7 +521,7 @@ template <typename T, bool HAS_S, bool NOISE, bool RET>
 void cld_chunk_portable(const T* c, const T* x, const T* v, const T* s, T* ox, T* ov, T* ex, T* ev, int64_t i0,
                         int64_t n, uint64_t seed, uint64_t off) {
   if constexpr (NOISE && std::is_same_v<T, float>)
-    cld_chunk_f32_noise<false, HAS_S, RET>(c, x, v, s, ox, ov, ex, ev, i0, n, seed, off);
+    cld_chunk_f32_noise<HAS_S, RET>(c, x, v, s, ox, ov, ex, ev, i0, n, seed, off);
   else
     cld_chunk_body<T, HAS_S, NOISE, RET>(c, x, v, s, ox, ov, ex, ev, i0, n, seed, off);
 }
