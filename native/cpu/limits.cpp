@@ -81,11 +81,7 @@ Limits measure_limits(int64_t elements, int reps) {
     pc[i] = 0.0f;
   }
   double best_copy = 1e30, best_triad = 1e30;
-  bool avx2 = false;
-#if TD_LIMITS_X86
-  __builtin_cpu_init();
-  avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#endif
+  const bool avx2 = cpu_has_avx2_fma();
   for (int r = 0; r < reps; r++) {
     double t = now_s();
 #if TD_LIMITS_X86
