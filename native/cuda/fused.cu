@@ -151,17 +151,15 @@ template <typename T, bool HAS_S>
 void cld_dispatch(unsigned grid, cudaStream_t st, bool noise, bool ret, const double* coef, bool per,
                   const T* x, const T* v, const T* s, T* ox, T* ov, T* ex, T* ev, int64_t N, int64_t n, uint64_t seed,
                   uint64_t off) {
-  if constexpr (std::is_same_v<T, float>) {
-    if (noise) {
-      const unsigned pg = (grid + 1) / 2;  // half as many threads: one per pair
+  if (noise) {
+    if constexpr (std::is_same_v<T, float>) {  // float noise: one thread per element pair
+      const unsigned pg = (grid + 1) / 2;
       if (ret) cld_affine_f32_noise_kernel<HAS_S, true><<<pg, kThreads, 0, st>>>(coef, per, x, v, s, ox, ov, ex, ev, N, n, seed, off);
       else cld_affine_f32_noise_kernel<HAS_S, false><<<pg, kThreads, 0, st>>>(coef, per, x, v, s, ox, ov, ex, ev, N, n, seed, off);
-      return;
+    } else {
+      if (ret) cld_affine_kernel<T, HAS_S, true, true><<<grid, kThreads, 0, st>>>(coef, per, x, v, s, ox, ov, ex, ev, N, n, seed, off);
+      else cld_affine_kernel<T, HAS_S, true, false><<<grid, kThreads, 0, st>>>(coef, per, x, v, s, ox, ov, ex, ev, N, n, seed, off);
     }
-  }
-  if (noise) {
-    if (ret) cld_affine_kernel<T, HAS_S, true, true><<<grid, kThreads, 0, st>>>(coef, per, x, v, s, ox, ov, ex, ev, N, n, seed, off);
-    else cld_affine_kernel<T, HAS_S, true, false><<<grid, kThreads, 0, st>>>(coef, per, x, v, s, ox, ov, ex, ev, N, n, seed, off);
   } else {
     if (ret) cld_affine_kernel<T, HAS_S, false, true><<<grid, kThreads, 0, st>>>(coef, per, x, v, s, ox, ov, ex, ev, N, n, seed, off);
     else cld_affine_kernel<T, HAS_S, false, false><<<grid, kThreads, 0, st>>>(coef, per, x, v, s, ox, ov, ex, ev, N, n, seed, off);
