@@ -9,3 +9,6 @@ export { energyDistance } from './energy';
 export type { EnergyDistanceOptions } from './energy';
 export { psnr, psnrPerSample } from './psnr';
 export type { PsnrOptions } from './psnr';
+export { frechetDistance } from './frechet';
+export { mnistFeatures, mnistClassify, mnistFrechet } from './mnistClassifier';
+export type { MnistFeatureOptions } from './mnistClassifier';
