@@ -139,7 +139,7 @@ export function backward(root: Tensor, grad?: Tensor | null, opts: BackwardOptio
         }
         if (!node.backward)
           throw new Error(`backward: the graph through ${node.name} was already freed; pass { retainGraph: true } to the first backward`);
-        const gs = node.backward(g);
+        const gs = runRule(node, g);
         if (!opts.retainGraph) node.backward = null;
         node.inputs.forEach((inp, i) => {
           let gi = gs[i];
@@ -156,7 +156,21 @@ export function backward(root: Tensor, grad?: Tensor | null, opts: BackwardOptio
   }
 }
 
+/** node.backward(g), with a use of a disposed saved tensor reported as what it is. */
+function runRule(node: GradNode, g: Tensor): readonly (Tensor | null | undefined)[] {
+  try {
+    return node.backward!(g);
+  } catch (e) {
+    if (e instanceof Error && /was already disposed/.test(e.message))
+      throw new Error(`backward: the backward rule of ${node.name} needs a tensor that was disposed before backward ran ` +
+        `(${e.message}); call backward() inside the tidy() that ran the forward pass, or keep() what it needs`);
+    throw e;
+  }
+}
+
 function accumulateLeaf(t: Tensor, g: Tensor): void {
+  if (t.isDisposed)
+    throw new Error(`backward: leaf tensor ${shapeStr(t.shape)} ${t.dtype} was disposed before backward ran; its gradient would be lost`);
   if (t.grad && !t.grad.isDisposed) {
     const old = t.grad;
     t.grad = keep(binaryK(B.ADD, old, g, t.shape));

@@ -80,7 +80,8 @@ export class Tensor implements Tracked {
     const s = this._storage;
     if (!s) return;
     this._storage = null;
-    this.gradFn = null;
+    // gradFn stays: a disposed intermediate still routes gradients to its inputs in backward(), and a
+    // backward rule that needs its freed storage throws (autograd.ts) instead of dropping the gradient.
     untrackTensor(this, s);
   }
   [Symbol.dispose](): void {

@@ -5,9 +5,9 @@ import { begin, Handle, native, packNum, packView } from '../native';
 import { broadcastStrides } from '../shape';
 import { Tensor } from '../tensor';
 
-/** @internal */
+/** @internal The native handle of a live tensor (throws "already disposed" for a freed one). */
 export function h(t: Tensor): Handle {
-  return t._storage!.handle!;
+  return t._live('kernel').handle!;
 }
 /** @internal */
 export function pack(t: Tensor): void {
