@@ -1,5 +1,6 @@
 // native.ts — the one file that loads the C++ addon. Everything else imports `native` from here.
-// When the addon is missing or fails to load, the error says why and what to run.
+// Order: TENSORDIFF_ADDON, a local source build (build/Release, build/Debug), then the prebuilt addon
+// (prebuilds/<platform>-<arch>/, found by node-gyp-build). When none loads, the error says why and what to run.
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -58,6 +59,7 @@ export interface NativeAddon {
 }
 
 const root = path.join(__dirname, '..', '..');
+// A local source build wins over the prebuilt addon (docs/packaging.md).
 const candidates = [
   process.env.TENSORDIFF_ADDON,
   path.join(root, 'build', 'Release', 'tensordiff.node'),
@@ -65,26 +67,47 @@ const candidates = [
   path.join(root, '.gpu', 'build', 'Release', 'tensordiff.node'),
 ].filter((p): p is string => !!p);
 
+/** The prebuilt addon for this platform, arch and libc (node-gyp-build's prebuilds/ layout), or why there is none. */
+function prebuild(): { file: string } | { why: string } {
+  const dir = path.join(root, 'prebuilds');
+  if (!fs.existsSync(dir)) return { why: `${dir} (not found)` };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const ngb = require('node-gyp-build') as { path(dir: string): string };
+    const file = ngb.path(root); // build/ holds no tensordiff.node here (checked above), so this is a prebuild
+    return file.startsWith(dir + path.sep) ? { file } : { why: `${dir} (no prebuild for ${process.platform}-${process.arch})` };
+  } catch (e) {
+    const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    return { why: `${dir} (${msg})` };
+  }
+}
+
+function tryLoad(p: string, kind: string): NativeAddon {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const m = require(p) as NativeAddon;
+    if (m.abiVersion !== 1) throw new Error(`addon ABI ${m.abiVersion}, expected 1 (rebuild it)`);
+    return m;
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new Error(
+      `tensordiff: the ${kind} at ${p} failed to load: ${msg}\n` +
+        (kind === 'prebuilt addon'
+          ? `Build it from source instead with \`TENSORDIFF_BUILD_FROM_SOURCE=1 npm rebuild tensordiff\` (needs a C++17 compiler and CMake, or python3 + make for node-gyp).`
+          : `Rebuild it with \`npm run build:native\` (needs a C++17 compiler and CMake, or python3 + make for node-gyp).`),
+    );
+  }
+}
+
 function load(): NativeAddon {
   const tried: string[] = [];
   for (const p of candidates) {
-    if (!fs.existsSync(p)) {
-      tried.push(`${p} (not found)`);
-      continue;
-    }
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
-      const m = require(p) as NativeAddon;
-      if (m.abiVersion !== 1) throw new Error(`addon ABI ${m.abiVersion}, expected 1 (rebuild it)`);
-      return m;
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      throw new Error(
-        `tensordiff: the native addon at ${p} failed to load: ${msg}\n` +
-          `Rebuild it with \`npm run build:native\` (needs a C++17 compiler and CMake, or python3 + make for node-gyp).`,
-      );
-    }
+    if (fs.existsSync(p)) return tryLoad(p, 'native addon');
+    tried.push(`${p} (not found)`);
   }
+  const pre = prebuild();
+  if ('file' in pre) return tryLoad(pre.file, 'prebuilt addon');
+  tried.push(pre.why);
   throw new Error(
     `tensordiff: the native addon is not built. Looked for:\n  ${tried.join('\n  ')}\n` +
       `Run \`npm install\` (or \`npm run build:native\`) in the tensordiff package folder; it needs a C++17 ` +
