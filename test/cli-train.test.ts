@@ -1,7 +1,8 @@
 // cli-train.test.ts — `tensordiff train cld` and `tensordiff sample` end to end (the compiled
 // dist/lib/cli/main.js run with node, one thread): a 60-step diamond run writes a checkpoint and a
 // loss plot and its loss drops; --resume continues the step count and lands on the same weights as
-// an uninterrupted 80-step run; sample writes a scatter PNG and a JSON summary; a missing or
+// an uninterrupted 80-step run, and its loss plot and JSON loss curve equal that run's (the history
+// travels in the checkpoint; old checkpoints without it still resume); sample writes a scatter PNG and a JSON summary; a missing or
 // corrupt checkpoint exits 1 with one line naming the file; bad arguments exit 2; Ctrl-C exits 130
 // with a loadable checkpoint.
 import t from 'tap';
@@ -28,6 +29,9 @@ function readAll(file: string): Record<string, number[]> {
 
 const run1 = path.join(tmp, 'run1');
 const ckpt = path.join(run1, 'checkpoint.safetensors');
+const run2 = path.join(tmp, 'run2'), full = path.join(tmp, 'full');
+/** The JSON reports of the resumed 60 + 20 run and of the uninterrupted 80-step run. */
+let resumedRep: Record<string, unknown> | null = null, fullRep: Record<string, unknown> | null = null;
 
 t.test('train cld --data diamond --steps 60 --json: checkpoint, loss.png, loss drops', async (t) => {
   const r = cli(['train', 'cld', '--data', 'diamond', '--steps', '60', '--every', '25', '--seed', '0', '--out', run1, '--json']);
@@ -59,26 +63,83 @@ t.test('train cld --data diamond --steps 60 --json: checkpoint, loss.png, loss d
 });
 
 t.test('train --resume continues the step count and the trajectory of an uninterrupted run', async (t) => {
-  const run2 = path.join(tmp, 'run2');
   fs.mkdirSync(run2);
   fs.copyFileSync(ckpt, path.join(run2, 'checkpoint.safetensors'));
   const r = cli(['train', 'cld', '--resume', path.join(run2, 'checkpoint.safetensors'), '--steps', '20', '--json']);
   t.equal(r.code, 0, r.stderr);
   const rep = JSON.parse(r.stdout);
+  resumedRep = rep;
   t.equal(rep.startStep, 60);
   t.equal(rep.step, 80);
   t.equal(rep.stepsDone, 20);
   t.equal(rep.data, 'diamond', 'the data set comes from the checkpoint');
   t.equal(rep.files.checkpoint, path.join(run2, 'checkpoint.safetensors'), 'writes next to the checkpoint by default');
   t.equal(td.io.readHeader(rep.files.checkpoint).metadata?.step, '80');
-  const full = path.join(tmp, 'full');
   const u = cli(['train', 'cld', '--data', 'diamond', '--steps', '80', '--seed', '0', '--out', full, '--json']);
   t.equal(u.code, 0, u.stderr);
+  fullRep = JSON.parse(u.stdout);
   const a = readAll(rep.files.checkpoint), b = readAll(path.join(full, 'checkpoint.safetensors'));
   t.same(Object.keys(a), Object.keys(b));
   let same = true;
   for (const k of Object.keys(a)) if (a[k].length !== b[k].length || a[k].some((v, i) => v !== b[k][i])) { same = false; t.fail(`tensor ${k} differs`); break; }
   t.ok(same, 'resumed 60 + 20 steps = uninterrupted 80 steps, bit for bit (model, EMA, Adam)');
+});
+
+/** A copy of a checkpoint with its metadata changed (keys set to undefined are dropped). */
+function withMetadata(src: string, dst: string, change: Record<string, string | undefined>): void {
+  const md: Record<string, string> = { ...(td.io.readHeader(src).metadata ?? {}) };
+  for (const [k, v] of Object.entries(change)) if (v === undefined) delete md[k]; else md[k] = v;
+  const sd = td.io.load(src);
+  td.io.save(sd, dst, md);
+  td.dispose(Object.values(sd));
+}
+
+t.test('train --resume keeps the loss history: loss.png and the JSON loss curve equal the uninterrupted run', async (t) => {
+  if (!resumedRep || !fullRep) return t.fail('the --resume test did not produce its reports');
+  const a = resumedRep, b = fullRep;
+  t.equal(a.lossFrom, 0, 'the curve starts at step 0');
+  t.equal(a.lossSteps, 80, 'all 60 + 20 steps');
+  t.equal(b.lossSteps, 80);
+  // the trajectories are bit-identical (previous test), so the losses stored in the checkpoint must
+  // reproduce the uninterrupted run's curve exactly
+  t.same(a.lossCurve, b.lossCurve, 'lossCurve equals the uninterrupted run');
+  t.equal(a.firstLoss, b.firstLoss, 'firstLoss: the first 10% of all 80 steps');
+  t.equal(a.finalLoss, b.finalLoss);
+  const pa = fs.readFileSync(path.join(run2, 'loss.png')), pb = fs.readFileSync(path.join(full, 'loss.png'));
+  t.ok(pa.equals(pb), 'loss.png after the resume is the uninterrupted run\'s plot, byte for byte');
+  t.ok(pixels(path.join(run2, 'loss.png')).nonWhite > 500);
+  const md = td.io.readHeader(path.join(run2, 'checkpoint.safetensors')).metadata ?? {};
+  t.equal(md.lossesFrom, '0');
+  t.equal(Buffer.from(md.losses ?? '', 'base64').length, 80 * 8, '80 float64 losses in the metadata');
+});
+
+t.test('train --resume from a checkpoint without a loss history (or a broken one): resumes, the curve starts at its step', async (t) => {
+  const old = path.join(tmp, 'old');
+  fs.mkdirSync(old);
+  const file = path.join(old, 'checkpoint.safetensors');
+  withMetadata(ckpt, file, { losses: undefined, lossesFrom: undefined });
+  const r = cli(['train', 'cld', '--resume', file, '--steps', '5', '--json']);
+  t.equal(r.code, 0, r.stderr);
+  const rep = JSON.parse(r.stdout);
+  t.equal(rep.step, 65);
+  t.equal(rep.lossFrom, 60, 'no history: the curve starts at the resumed step');
+  t.equal(rep.lossSteps, 5);
+  t.equal(td.io.readHeader(file).metadata?.lossesFrom, '60', 'the new checkpoint starts its history there');
+  const again = cli(['train', 'cld', '--resume', file, '--steps', '5', '--json']);
+  t.equal(again.code, 0, again.stderr);
+  const rep2 = JSON.parse(again.stdout);
+  t.equal(rep2.lossFrom, 60);
+  t.equal(rep2.lossSteps, 10, 'a second resume keeps the 5 steps of the first');
+  t.same(rep2.lossCurve.slice(0, 5), rep.lossCurve, 'the first 5 chunks are the first resume\'s steps');
+
+  const broken = path.join(tmp, 'broken');
+  fs.mkdirSync(broken);
+  const bf = path.join(broken, 'checkpoint.safetensors');
+  withMetadata(ckpt, bf, { lossesFrom: '3' }); // 60 losses from step 3 do not end at step 60
+  const b = cli(['train', 'cld', '--resume', bf, '--steps', '2']);
+  t.equal(b.code, 0, b.stderr);
+  t.match(b.stdout, /loss history .* does not end at its step 60: ignored/);
+  t.equal(td.io.readHeader(bf).metadata?.lossesFrom, '60');
 });
 
 t.test('sample <checkpoint>: scatter PNG over the data and a JSON summary', async (t) => {

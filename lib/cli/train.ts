@@ -3,7 +3,9 @@
 // bar, and writes DIR/checkpoint.safetensors (every --every steps and at the end, atomically) and
 // DIR/loss.png. `--resume CKPT` continues a run on the same trajectory. Ctrl-C finishes the current
 // step, writes the checkpoint and exits with code 130. The checkpoint carries the data set's name
-// in its metadata ('data'), which `tensordiff sample` uses for its reference points.
+// in its metadata ('data'), which `tensordiff sample` uses for its reference points, and the loss of
+// every step so far ('losses', float64 LE in base64, from step 'lossesFrom'), so that the loss plot
+// and the JSON report after a --resume cover the whole run. Checkpoints without it still resume.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as td from '../index';
@@ -37,11 +39,15 @@ export interface TrainReport {
   parameters: number;
   trainSeconds: number;
   stepsPerSecond: number;
-  /** Mean loss of the first 10% of this run's steps (null when no step ran). */
+  /** The step of the first loss in firstLoss/finalLoss/lossCurve/loss.png: 0, or startStep when the resumed checkpoint had no loss history. */
+  lossFrom: number;
+  /** How many step losses those cover (the checkpoint's history plus this run's steps). */
+  lossSteps: number;
+  /** Mean loss of the first 10% of the recorded steps (null when there are none). */
   firstLoss: number | null;
-  /** Mean loss of the last 10% of this run's steps (null when no step ran). */
+  /** Mean loss of the last 10% of the recorded steps (null when there are none). */
   finalLoss: number | null;
-  /** This run's step losses averaged over at most 50 equal chunks, in order. */
+  /** The recorded step losses (across resumes) averaged over at most 50 equal chunks, in order. */
   lossCurve: number[];
   files: { checkpoint: string; loss: string | null };
 }
@@ -56,15 +62,56 @@ export function cldData(name: CLDDataset): { source: DataSource; fixed: td.Tenso
   return { source: images, fixed: images };
 }
 
-/** Save the trainer's checkpoint (the model's saveCheckpoint, atomic) plus the data name and producer in the metadata. */
-export function writeCheckpoint(cld: CLDModule, trainer: Trainer, file: string, data: string): void {
+/** The per-step losses of a run: losses[i] is the loss of step from + i. */
+export interface LossHistory {
+  from: number;
+  losses: number[];
+}
+
+/** Encode step losses for checkpoint metadata: float64 little-endian, base64 (exact). */
+export function encodeLosses(losses: readonly number[]): string {
+  const b = Buffer.alloc(8 * losses.length);
+  losses.forEach((x, i) => b.writeDoubleLE(x, 8 * i));
+  return b.toString('base64');
+}
+
+/**
+ * The loss history in a checkpoint's metadata, which must end at the checkpoint's step. A checkpoint
+ * without one (written before it was stored, or by saveCheckpoint directly) or with one that does not
+ * fit gives an empty history starting at `step`, with a note saying why.
+ */
+export function readLossHistory(md: Record<string, string>, step: number): LossHistory & { note: string | null } {
+  const none = (note: string) => ({ from: step, losses: [], note });
+  if (md.losses === undefined) return none(`the checkpoint has no loss history: the loss plot starts at step ${step}`);
+  const from = Number(md.lossesFrom);
+  const b64 = md.losses;
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) return none(`the checkpoint's loss history is not base64: ignored, the loss plot starts at step ${step}`);
+  const b = Buffer.from(b64, 'base64');
+  const n = b.length / 8;
+  if (!Number.isInteger(n) || !Number.isInteger(from) || from < 0 || from + n !== step)
+    return none(`the checkpoint's loss history (${b.length} bytes from step ${md.lossesFrom}) does not end at its step ${step}: ignored, the loss plot starts at step ${step}`);
+  const losses: number[] = [];
+  for (let i = 0; i < n; i++) losses.push(b.readDoubleLE(8 * i));
+  return { from, losses, note: null };
+}
+
+/**
+ * Save the trainer's checkpoint (the model's saveCheckpoint, atomic) plus the data name, the producer
+ * and the loss history (`history`, ending at the trainer's step) in the metadata.
+ */
+export function writeCheckpoint(cld: CLDModule, trainer: Trainer, file: string, data: string, history: LossHistory): void {
+  if (history.from + history.losses.length !== trainer.step)
+    throw new RangeError(`writeCheckpoint: the loss history covers steps ${history.from}..${history.from + history.losses.length}, not up to the trainer's step ${trainer.step}`);
   const tmp = `${file}.part-${process.pid}`;
   cld.saveCheckpoint(trainer, tmp);
   try {
     const md = td.io.readHeader(tmp).metadata ?? {};
     const tensors = td.io.load(tmp);
     try {
-      td.io.save(tensors, file, { ...md, data, producer: `tensordiff ${packageInfo().version} train cld` });
+      td.io.save(tensors, file, {
+        ...md, data, producer: `tensordiff ${packageInfo().version} train cld`,
+        losses: encodeLosses(history.losses), lossesFrom: String(history.from),
+      });
     } finally {
       td.dispose(Object.values(tensors));
     }
@@ -109,6 +156,7 @@ export async function runTrain(args: ParsedArgs, ctx: CommandContext): Promise<n
   };
   try {
     let data: CLDDataset;
+    let past: LossHistory & { note: string | null } = { from: 0, losses: [], note: null };
     if (resume !== undefined) {
       if (!fs.existsSync(resume)) throw new Error(`checkpoint ${resume}: no such file`);
       let md: Record<string, string>;
@@ -130,6 +178,7 @@ export async function runTrain(args: ParsedArgs, ctx: CommandContext): Promise<n
       } catch (e) {
         throw new Error(`cannot resume from checkpoint ${resume}: ${oneLine(e)}`);
       }
+      past = readLossHistory(md, trainer.step);
     } else {
       data = (o.data as CLDDataset | undefined) ?? 'diamond';
       const seed = (o.seed as number | undefined) ?? 0;
@@ -154,39 +203,45 @@ export async function runTrain(args: ParsedArgs, ctx: CommandContext): Promise<n
     const files = { checkpoint: path.join(out, 'checkpoint.safetensors'), loss: path.join(out, 'loss.png') };
     const startStep = tr.step;
     const params = tr.model.net.parameters().reduce((s, p) => s + p.numel, 0);
+    if (past.note !== null) say(`tensordiff train: note: ${past.note}`);
     say(`tensordiff train: training CLD (${kind} model, ${params} parameters) on ${data}: ${steps} steps from step ${startStep}, batch ${tr.config.batchSize}, seed ${tr.config.seed}, ${td.getNumThreads()} thread${td.getNumThreads() === 1 ? '' : 's'}`);
 
     process.on('SIGINT', onSigint);
     const losses: number[] = [];
+    // every recorded step loss, the checkpoint's history first: [past.from, tr.step)
+    const history: LossHistory = { from: past.from, losses: past.losses };
     const tTrain = Date.now();
     const bar = startProgress('train', steps, ctx.progress);
     try {
       for (let i = 0; i < steps && !signal.stop; i++) {
-        losses.push(tr.trainStep());
+        const l = tr.trainStep();
+        losses.push(l);
+        history.losses.push(l);
         if ((i + 1) % 10 === 0 || i + 1 === steps) bar.update(i + 1, mean(losses.slice(-10)));
-        if (tr.step % every === 0 && i + 1 < steps) writeCheckpoint(cld, tr, files.checkpoint, data);
+        if (tr.step % every === 0 && i + 1 < steps) writeCheckpoint(cld, tr, files.checkpoint, data, history);
         await new Promise<void>((r) => setImmediate(r)); // lets Ctrl-C in
       }
     } finally {
       bar.stop();
     }
     const seconds = (Date.now() - tTrain) / 1000;
-    writeCheckpoint(cld, tr, files.checkpoint, data);
+    writeCheckpoint(cld, tr, files.checkpoint, data, history);
     const interrupted = signal.stop;
     let lossFile: string | null = null;
-    if (losses.length > 0) {
+    const all = history.losses;
+    if (all.length > 0) {
       const ema: number[] = [];
-      let m = losses[0];
-      for (const l of losses) ema.push((m = 0.98 * m + 0.02 * l));
-      td.viz.linePlot([{ name: 'loss', values: losses }, { name: 'loss (EMA 0.98)', values: ema }], { path: files.loss, logY: true });
+      let m = all[0];
+      for (const l of all) ema.push((m = 0.98 * m + 0.02 * l));
+      td.viz.linePlot([{ name: 'loss', values: all }, { name: 'loss (EMA 0.98)', values: ema }], { path: files.loss, logY: true });
       lossFile = files.loss;
     }
-    const tenth = Math.max(1, Math.floor(losses.length / 10));
-    const firstLoss = losses.length ? mean(losses.slice(0, tenth)) : null;
-    const finalLoss = losses.length ? mean(losses.slice(-tenth)) : null;
-    const chunks = Math.min(50, losses.length);
+    const tenth = Math.max(1, Math.floor(all.length / 10));
+    const firstLoss = all.length ? mean(all.slice(0, tenth)) : null;
+    const finalLoss = all.length ? mean(all.slice(-tenth)) : null;
+    const chunks = Math.min(50, all.length);
     const lossCurve: number[] = [];
-    for (let c = 0; c < chunks; c++) lossCurve.push(mean(losses.slice(Math.floor((c * losses.length) / chunks), Math.floor(((c + 1) * losses.length) / chunks))));
+    for (let c = 0; c < chunks; c++) lossCurve.push(mean(all.slice(Math.floor((c * all.length) / chunks), Math.floor(((c + 1) * all.length) / chunks))));
     const sps = seconds > 0 ? losses.length / seconds : 0;
     say(`${interrupted ? 'stopped after' : 'trained'} ${losses.length} steps (now at step ${tr.step}) in ${seconds.toFixed(1)} s (${sps.toFixed(1)} steps/s)` +
       (finalLoss === null ? '' : `, loss ${finalLoss.toFixed(4)} (mean of the last ${tenth} steps)`));
@@ -195,7 +250,8 @@ export async function runTrain(args: ParsedArgs, ctx: CommandContext): Promise<n
       const rep: TrainReport = {
         command: 'train', model: 'cld', data, kind, resumedFrom: resume !== undefined ? path.resolve(resume) : null, startStep, step: tr.step,
         stepsDone: losses.length, interrupted, batch: tr.config.batchSize, lr: tr.config.lr, seed: tr.config.seed, threads: td.getNumThreads(),
-        parameters: params, trainSeconds: +seconds.toFixed(3), stepsPerSecond: +sps.toFixed(2), firstLoss, finalLoss, lossCurve,
+        parameters: params, trainSeconds: +seconds.toFixed(3), stepsPerSecond: +sps.toFixed(2),
+        lossFrom: history.from, lossSteps: all.length, firstLoss, finalLoss, lossCurve,
         files: { checkpoint: files.checkpoint, loss: lossFile },
       };
       ctx.stdout.write(JSON.stringify(rep) + '\n');
