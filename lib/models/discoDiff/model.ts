@@ -192,6 +192,7 @@ export class DiscoDiffModel extends Module {
     const B = xx.shape[0];
     const sig = typeof sigma === 'number' ? full([B], sigma, this.config.dtype) : sigma;
     if (!(sig instanceof Tensor) || sig.ndim !== 1 || sig.shape[0] !== B) throw new RangeError(`${op}: sigma must be a number or a Tensor [${B}]`);
+    if (this.m === 0 && y !== null && y !== undefined) throw new TypeError(`${op}: the baseline model (latents: 0) takes no latents, got ${y instanceof Tensor ? `${shapeStr(y.shape)} ${y.dtype}` : typeof y}`);
     const yy = y instanceof Tensor && y.dtype === 'int32' ? this.oneHot(y) : y;
     const c = edmPrecond(sig, this.config.sigmaData);
     const f = this.raw(ew.mul(xx, perSample(c.cIn, xx)), c.cNoise as Tensor, yy);
