@@ -17,7 +17,7 @@ function rowsOf(op: string, x: unknown, name: string): { n: number; d: number; d
   if (n < 2) throw new RangeError(`${op}: ${name} needs at least 2 rows for an unbiased covariance, got ${desc}`);
   if (d < 1) throw new RangeError(`${op}: ${name} has no features: ${desc}`);
   const v = t.dataSync();
-  const data = v instanceof Float64Array ? Float64Array.from(v) : Float64Array.from(v);
+  const data = Float64Array.from(v);
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) throw new RangeError(`${op}: ${name} ${desc} has a non-finite value at flat index ${i}`);
   return { n, d, data, desc };
 }
@@ -67,7 +67,7 @@ export function symEig(A: Float64Array, n: number, wantVectors = true): { values
         if (apq === 0) continue;
         const app = a[p * n + p], aqq = a[q * n + q];
         // skip rotations that cannot change the diagonal in float64
-        if (Math.abs(apq) < 1e-18 * (Math.abs(app) + Math.abs(aqq)) ) { a[p * n + q] = 0; a[q * n + p] = 0; continue; }
+        if (Math.abs(apq) < 1e-18 * (Math.abs(app) + Math.abs(aqq))) { a[p * n + q] = 0; a[q * n + p] = 0; continue; }
         const theta = (aqq - app) / (2 * apq);
         const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
         const c = 1 / Math.sqrt(t * t + 1), s = t * c;
