@@ -110,9 +110,9 @@ function main(): void {
   const args = parseArgs(process.argv.slice(2));
   if (args.threads !== null) td.setNumThreads(args.threads);
   const steps = args.steps ?? (args.quick ? 3000 : 10000);
-  const mnistSteps = args.mnistSteps ?? (args.quick ? 300 : 2000);
+  const mnistSteps = args.mnistSteps ?? (args.quick ? 300 : 1500);
   const nToy = args.samples ?? (args.quick ? 2000 : 5000);
-  const nMnist = args.samples ?? (args.quick ? 128 : 500);
+  const nMnist = args.samples ?? (args.quick ? 128 : 256);
   fs.mkdirSync(args.out, { recursive: true });
   const t0 = Date.now();
   const results: Row[] = [];
