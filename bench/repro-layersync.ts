@@ -98,7 +98,7 @@ export function stepsToReach(evals: readonly { step: number; quality: number }[]
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
   if (args.threads !== null) td.setNumThreads(args.threads);
-  const steps = args.steps ?? (args.quick ? 600 : 3000);
+  const steps = args.steps ?? (args.quick ? 600 : 2000);
   const nSamples = args.samples ?? (args.quick ? 256 : 500);
   const evalEvery = Math.max(1, Math.floor(steps / args.evals));
   const evalSteps = Array.from({ length: args.evals }, (_, i) => (i === args.evals - 1 ? steps : (i + 1) * evalEvery));
