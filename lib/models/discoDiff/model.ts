@@ -199,6 +199,7 @@ export class DiscoDiffModel extends Module {
     return ew.add(ew.mul(xx, perSample(c.cSkip, xx)), ew.mul(f, perSample(c.cOut, xx)));
   }
 
+  /** Same as {@link DiscoDiffModel.denoise}. */
   override forward(x: Tensor, sigma: number | Tensor, y: Tensor | null): Tensor {
     return this.denoise(x, sigma, y);
   }
