@@ -6,11 +6,10 @@
 // block's output (the residual stream [B, T, D] before the final norm), which is what the LayerSync
 // regulariser (regularizer.ts) reads; field names follow the reference SiT code.
 import { Tensor, checkTensor } from '../../tensor';
-import { tensor } from '../../ops/creation';
+import { rand, tensor } from '../../ops/creation';
 import { add, mul, sub } from '../../ops/elementwise';
 import { cat, chunk } from '../../ops/indexing';
 import { cast } from '../../ops/util';
-import { rand } from '../../ops/creation';
 import { shapeStr } from '../../shape';
 import { getRngState, manualSeed, setRngState } from '../../random';
 import { Module } from '../../nn/module';
