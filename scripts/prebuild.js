@@ -228,8 +228,11 @@ function main(argv) {
       objectsScanned: isa?.objects ?? 0, weakNonBaseline: isa ? isa.weakNonBaseline.length : null },
   };
   fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-  console.log(`[tensordiff prebuild] wrote ${path.relative(process.cwd(), dest)} (${(size / 1048576).toFixed(2)} MiB, CUDA ${info.cuda.compiled ? o.cudaArch : 'off'}; ` +
-    `${isa ? `${isa.nonBaseline} of ${isa.functions} functions have AVX2/FMA code; no weak symbol in ${isa.objects} objects does` : 'objdump missing: ISA not scanned'})`);
+  const cudaMsg = !info.cuda.compiled ? 'CUDA off' : o.from ? 'CUDA compiled (architectures as built)' : `CUDA ${o.cudaArch}`;
+  const isaMsg = !isa ? 'objdump missing: ISA not scanned'
+    : `${isa.nonBaseline} of ${isa.functions} functions have non-baseline (AVX2/FMA) code; ` +
+      (isa.objects ? `no weak symbol in ${isa.objects} object files does` : 'weak symbols not checked (no object files with --from)');
+  console.log(`[tensordiff prebuild] wrote ${path.relative(process.cwd(), dest)} (${(size / 1048576).toFixed(2)} MiB, ${cudaMsg}; ${isaMsg})`);
 }
 
 module.exports = { sourceHash, scanIsa, objectFiles, isaFlags, check, targetDir, FILE };
