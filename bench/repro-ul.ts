@@ -9,7 +9,7 @@
 // bits) to the UL run's bitrate when the β sweep brackets it.
 //
 // Usage: node dist/bench/repro-ul.js [--quick] [--out DIR] [--steps K] [--seed S] [--threads N]
-//        [--factors 1,3,10] [--betas 0.1,0.5,2,8]
+//        [--factors 1,3,10] [--betas 0.1,0.5,1,2]
 // Writes DIR (default ./repro-ul-out): per-c reconstructions, UL and VAE-LDM sample grids, the stage-1
 // checkpoint of the middle c, results.json. The last stdout line is
 // {"model":"ul","runs":[{"lossFactor","bitsPerDim","psnr"}...],"baseline":{"bitsPerDim","psnr"}}.
@@ -97,7 +97,7 @@ function main(): void {
   const baseSteps = q ? 400 : 3000;
   const vaeSteps = steps;
   const factors = args.factors ?? [1, 3, 10];
-  const betas = args.betas ?? [0.1, 0.5, 2, 8];
+  const betas = args.betas ?? [0.1, 0.5, 1, 2];
   const decSteps = q ? 16 : 32;
   const nPsnr = q ? 64 : 256;
   fs.mkdirSync(args.out, { recursive: true });
