@@ -92,7 +92,7 @@ function trainPair(name: string, cfg: D.DiscoDiffConfig, data: D.DataSource, tc:
   if (model.m > 0) {
     const codes = model.encode(priorData);
     prior = new D.ARPrior({ latents: model.m, codebook: model.config.codebook, seed: tc.seed });
-    const pt = new D.PriorTrainer(prior, codes, { seed: tc.seed });
+    const pt = new D.PriorTrainer(prior, codes, { seed: tc.seed, decaySteps: priorSteps });
     const ls = pt.train(priorSteps);
     priorNll = ls.slice(-50).reduce((s, v) => s + v, 0) / Math.min(50, ls.length);
     console.log(`  ${name} prior: ${priorSteps} steps, cross-entropy ${ls[0].toFixed(3)} → ${priorNll.toFixed(3)} nats/latent (log k = ${Math.log(model.config.codebook).toFixed(3)})`);

@@ -188,6 +188,11 @@ export class ARPrior extends Module {
 export interface PriorTrainConfig {
   /** Adam learning rate (default 1e-3), batch size (default 256), grad clip (default 1; 0 = off), seed (default 0). */
   lr?: number;
+  /**
+   * Cosine decay of the learning rate to 0 over this many steps (default 0: constant). Without it
+   * the minibatch noise keeps the prior's probabilities a few percent off the codes' frequencies.
+   */
+  decaySteps?: number;
   batchSize?: number;
   gradClip?: number;
   seed?: number;
@@ -195,7 +200,8 @@ export interface PriorTrainConfig {
 
 /**
  * Trains an ARPrior by cross-entropy on fixed codes [N, m] (the frozen encoder's argmax codes of
- * the training data); step k's batch is drawn with replacement from (seed, k).
+ * the training data) with Adam (optionally cosine-decayed); step k's batch is drawn with
+ * replacement from (seed, k).
  */
 export class PriorTrainer {
   readonly prior: ARPrior;
@@ -220,6 +226,7 @@ export class PriorTrainer {
       batchSize: num(config.batchSize, 'batchSize', 256, (x) => Number.isInteger(x) && x >= 1),
       gradClip: num(config.gradClip, 'gradClip', 1, (x) => x >= 0),
       seed: num(config.seed, 'seed', 0, (x) => Number.isInteger(x) && x >= 0),
+      decaySteps: num(config.decaySteps, 'decaySteps', 0, (x) => Number.isInteger(x) && x >= 0),
     };
     this.prior = prior;
     this.opt = new Adam(prior.parameters(), { lr: this.config.lr });
@@ -236,6 +243,8 @@ export class PriorTrainer {
       return loss.item();
     });
     if (this.config.gradClip > 0) clipGradNorm(this.prior.parameters(), this.config.gradClip);
+    const K = this.config.decaySteps;
+    if (K > 0) this.opt.setLr(this.config.lr * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, k / K))));
     this.opt.step();
     this.opt.zeroGrad();
     this.step++;
