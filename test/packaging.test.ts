@@ -7,6 +7,9 @@
 // filled by the CI's own `npm install`; a lockfile taken from ours pins the versions), PATH holding
 // only `node` (no cmake, make, g++ or python) and TENSORDIFF_BUILD_FROM_SOURCE=0: the install must take
 // the prebuild, and the installed package must load it and multiply two matrices correctly.
+// Then, in scratch package folders (no compiler on PATH): the install script's choices (prebuild,
+// fallback to a source build, TENSORDIFF_BUILD_FROM_SOURCE=0/1, a local build is rebuilt) and
+// lib/native.ts's load order (build/Release, then the prebuild) and its error messages.
 import t from 'tap';
 import { spawnSync, SpawnSyncReturns } from 'child_process';
 import * as fs from 'fs';
@@ -169,4 +172,108 @@ process.stdout.write(JSON.stringify({ c: Array.from(c.dataSync()), shape: c.shap
   t.same(out.c, [19, 22, 43, 50], 'matmul of the installed package');
   t.same(out.shape, [2, 2], 'shape [2, 2]');
   t.same(out.addon, [fs.realpathSync(path.join(installed, preRel))], 'the addon loaded is the prebuild');
+});
+
+/** A scratch package root: scripts/ and dist/lib copied, node_modules linked; prebuild/build addons as asked. */
+function scratchRoot(dir: string, o: { prebuild?: string | null; build?: string | null }): string {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  fs.cpSync(path.join(root, 'scripts'), path.join(dir, 'scripts'), { recursive: true });
+  fs.cpSync(path.join(root, 'dist', 'lib'), path.join(dir, 'dist', 'lib'), { recursive: true });
+  fs.copyFileSync(path.join(root, 'package.json'), path.join(dir, 'package.json'));
+  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
+  const put = (file: string, content: string) => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (content === 'garbage') fs.writeFileSync(file, 'not an ELF file');
+    else fs.copyFileSync(content, file);
+  };
+  if (o.prebuild) put(path.join(dir, 'prebuilds', 'linux-x64', 'node.napi.glibc.node'), o.prebuild);
+  if (o.build) put(path.join(dir, 'build', 'Release', 'tensordiff.node'), o.build);
+  return dir;
+}
+
+const good = fs.existsSync(local) ? local : path.join(prebuild.targetDir(repoPre), prebuild.FILE);
+const linux = process.platform === 'linux' && process.arch === 'x64' && fs.existsSync(good);
+
+t.test('install script: prebuild when it loads, else a source build; TENSORDIFF_BUILD_FROM_SOURCE', { skip: linux ? false : 'needs linux-x64 and a built addon' }, async (t) => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'td-install-'));
+  t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  const bin = path.join(tmp, 'bin');
+  fs.mkdirSync(bin);
+  fs.symlinkSync(process.execPath, path.join(bin, 'node'));
+  const dir = path.join(tmp, 'pkg');
+  // no compiler and no python on PATH, node-gyp forced: a source build attempt fails within seconds
+  const install = (from: string | undefined) => {
+    const env = cleanEnv({ PATH: bin, TENSORDIFF_BUILD: 'gyp', npm_config_nodedir: path.join(tmp, 'no-headers') });
+    if (from !== undefined) env.TENSORDIFF_BUILD_FROM_SOURCE = from;
+    const r = spawnSync(process.execPath, [path.join(dir, 'scripts', 'build-native.js'), '--install'], { cwd: dir, env, encoding: 'utf8', timeout: 120000 });
+    return { code: r.status, out: r.stdout + r.stderr };
+  };
+  const building = /node-gyp\.js rebuild/;
+
+  scratchRoot(dir, { prebuild: good });
+  let r = install(undefined);
+  t.equal(r.code, 0, r.code === 0 ? 'exit 0' : r.out);
+  t.match(r.out, /using the prebuilt addon prebuilds\/linux-x64\/node\.napi\.glibc\.node/, 'a loading prebuild: no compile');
+  t.notMatch(r.out, building);
+  r = install('1');
+  t.notMatch(r.out, /using the prebuilt addon/, 'TENSORDIFF_BUILD_FROM_SOURCE=1 ignores the prebuild');
+  t.match(r.out, building, '... and builds from source');
+  t.equal(r.code, 1, 'which fails here (no compiler)');
+
+  scratchRoot(dir, { prebuild: 'garbage' });
+  r = install(undefined);
+  t.match(r.out, /prebuilt addon prebuilds\/linux-x64\/node\.napi\.glibc\.node does not load here .*: building from source/, 'a broken prebuild: falls back');
+  t.match(r.out, building);
+  r = install('0');
+  t.equal(r.code, 1);
+  t.match(r.out, /does not load here .* TENSORDIFF_BUILD_FROM_SOURCE=0 forbids a source build/);
+  t.notMatch(r.out, building, 'TENSORDIFF_BUILD_FROM_SOURCE=0 never compiles');
+
+  scratchRoot(dir, {});
+  r = install('0');
+  t.equal(r.code, 1);
+  t.match(r.out, /no prebuilt addon for linux-x64 .* TENSORDIFF_BUILD_FROM_SOURCE=0 forbids a source build/, 'no prebuild and no source build allowed: a clear failure');
+  r = install(undefined);
+  t.match(r.out, building, 'no prebuild: builds from source (the behaviour before prebuilds)');
+
+  scratchRoot(dir, { prebuild: good, build: good });
+  r = install(undefined);
+  t.match(r.out, building, 'a local source build exists: it is rebuilt (it wins at load time), the prebuild is not used');
+});
+
+t.test('lib/native.ts: a local build wins, then the prebuild; each failure names the file and the fix', { skip: linux ? false : 'needs linux-x64 and a built addon' }, async (t) => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'td-load-'));
+  t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  const dir = path.join(tmp, 'pkg');
+  const load = () => {
+    const code = `try { const n = require('./dist/lib/native.js'); const i = n.native.info();
+  process.stdout.write(JSON.stringify({ ok: true, addon: Object.keys(require.cache).filter((k) => k.endsWith('.node')), gemm: i.cpu.gemmKernel }));
+} catch (e) { process.stdout.write(JSON.stringify({ ok: false, message: e.message })); }`;
+    const r = spawnSync(process.execPath, ['-e', code], { cwd: dir, env: cleanEnv(), encoding: 'utf8', timeout: 60000 });
+    return JSON.parse(r.stdout) as { ok: boolean; addon?: string[]; message?: string };
+  };
+  scratchRoot(dir, { prebuild: good });
+  let r = load();
+  t.ok(r.ok, r.message ?? 'loads');
+  t.same(r.addon, [path.join(fs.realpathSync(dir), 'prebuilds', 'linux-x64', 'node.napi.glibc.node')], 'no build/: the prebuild is loaded');
+
+  scratchRoot(dir, { prebuild: good, build: good });
+  r = load();
+  t.same(r.addon, [path.join(fs.realpathSync(dir), 'build', 'Release', 'tensordiff.node')], 'build/Release wins over the prebuild');
+
+  scratchRoot(dir, { prebuild: good, build: 'garbage' });
+  r = load();
+  t.notOk(r.ok, 'a broken local build is an error, not a silent fallback to an older prebuild');
+  t.match(r.message ?? '', /native addon at .*build\/Release\/tensordiff\.node failed to load: .*\nRebuild it with `npm run build:native`/);
+
+  scratchRoot(dir, { prebuild: 'garbage' });
+  r = load();
+  t.notOk(r.ok);
+  t.match(r.message ?? '', /prebuilt addon at .*prebuilds\/linux-x64\/node\.napi\.glibc\.node failed to load: .*\nBuild it from source instead with `TENSORDIFF_BUILD_FROM_SOURCE=1 npm rebuild tensordiff`/);
+
+  scratchRoot(dir, {});
+  r = load();
+  t.notOk(r.ok);
+  t.match(r.message ?? '', /the native addon is not built\. Looked for:[^]*build\/Release\/tensordiff\.node \(not found\)[^]*prebuilds \(not found\)[^]*Run `npm install`/);
 });
