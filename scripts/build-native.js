@@ -8,7 +8,8 @@
 //
 // Environment: TENSORDIFF_BUILD_FROM_SOURCE=1 forces the source build at install, =0 forbids it (a
 // missing or broken prebuild then fails the install); TENSORDIFF_CUDA=AUTO|ON|OFF (passed to CMake);
-// TENSORDIFF_BUILD=cmake|gyp forces one build tool. A local source build (build/Release) always wins
+// TENSORDIFF_CUDA_ARCHITECTURES (CMAKE_CUDA_ARCHITECTURES, e.g. "86" or "80-real;90"; CMakeLists.txt
+// defaults to 90); TENSORDIFF_BUILD=cmake|gyp forces one build tool. A local source build (build/Release) always wins
 // at load time (lib/native.ts), so when one exists the install step rebuilds it instead of skipping.
 'use strict';
 const { spawnSync } = require('child_process');
@@ -50,7 +51,8 @@ function buildFromSource(o = {}) {
   let ok;
   if (mode === 'cmake') {
     const cuda = (o.cuda || env.TENSORDIFF_CUDA || 'AUTO').toUpperCase();
-    const defs = Object.entries({ TENSORDIFF_CUDA: cuda, ...(o.defines || {}) }).map(([k, v]) => `--CD${k}=${v}`);
+    const archs = env.TENSORDIFF_CUDA_ARCHITECTURES ? { CMAKE_CUDA_ARCHITECTURES: env.TENSORDIFF_CUDA_ARCHITECTURES } : {};
+    const defs = Object.entries({ TENSORDIFF_CUDA: cuda, ...archs, ...(o.defines || {}) }).map(([k, v]) => `--CD${k}=${v}`);
     ok = run(process.execPath, [require.resolve('cmake-js/bin/cmake-js'), 'compile', ...defs,
       ...(o.out ? ['--out', out] : []), ...(env.npm_config_nodedir ? ['--directory', root] : [])], env);
   } else {

@@ -135,6 +135,25 @@ function isaFlags(buildDir) {
   return [...bad];
 }
 
+/**
+ * cmake-js configures a build folder once and ignores later -D values: drop its CMakeCache.txt when it
+ * was configured with other settings (want: name -> value, null = must be unset or empty).
+ */
+function staleCache(buildDir, want) {
+  const f = path.join(buildDir, 'CMakeCache.txt');
+  if (!fs.existsSync(f)) return;
+  const text = fs.readFileSync(f, 'utf8');
+  for (const [k, v] of Object.entries(want)) {
+    const m = new RegExp(`^${k}:[A-Z]+=(.*)$`, 'm').exec(text);
+    const have = m ? m[1] : null;
+    if ((have || null) !== v && !(v === null && have === '')) {
+      console.log(`[tensordiff prebuild] ${buildDir} was configured with ${k}=${have}; reconfiguring for ${v}`);
+      fs.rmSync(f);
+      return;
+    }
+  }
+}
+
 function parseArgs(argv) {
   const o = { cuda: 'ON', cudaArch: DEFAULT_ARCH, buildDir: null, from: null, prebuilds: path.join(root, 'prebuilds'), check: false };
   for (let i = 0; i < argv.length; i++) {
@@ -193,6 +212,7 @@ function main(argv) {
     delete env.TENSORDIFF_BUILD; // cmake-js only: node-gyp cannot build into another folder
     const defines = { CMAKE_BUILD_TYPE: 'Release', CMAKE_EXPORT_COMPILE_COMMANDS: 'ON' };
     if (o.cuda !== 'OFF') defines.CMAKE_CUDA_ARCHITECTURES = o.cudaArch;
+    staleCache(o.buildDir, { TENSORDIFF_CUDA: o.cuda, CMAKE_CUDA_ARCHITECTURES: o.cuda === 'OFF' ? null : o.cudaArch });
     built = buildFromSource({ out: o.buildDir, cuda: o.cuda, defines, env });
     if (!built) throw new Error('prebuild: the build failed (see above)');
     flags = isaFlags(o.buildDir);
@@ -235,7 +255,7 @@ function main(argv) {
   console.log(`[tensordiff prebuild] wrote ${path.relative(process.cwd(), dest)} (${(size / 1048576).toFixed(2)} MiB, ${cudaMsg}; ${isaMsg})`);
 }
 
-module.exports = { sourceHash, scanIsa, objectFiles, isaFlags, check, targetDir, FILE };
+module.exports = { sourceHash, scanIsa, objectFiles, isaFlags, staleCache, check, targetDir, FILE };
 if (require.main === module) {
   try {
     main(process.argv.slice(2));
