@@ -13,6 +13,7 @@
 // at load time (lib/native.ts), so when one exists the install step rebuilds it instead of skipping.
 'use strict';
 const { spawnSync } = require('child_process');
+const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 
@@ -65,6 +66,41 @@ function buildFromSource(o = {}) {
   return ok && fs.existsSync(file) ? file : null;
 }
 
+/** sha256 over the files the addon is compiled from (paths and contents, sorted); prebuild manifests record it. */
+function sourceHash(dir = root) {
+  const files = [];
+  const walk = (d) => {
+    for (const e of fs.readdirSync(path.join(dir, d), { withFileTypes: true })) {
+      const rel = path.posix.join(d, e.name);
+      if (e.isDirectory()) walk(rel);
+      else if (e.isFile()) files.push(rel);
+    }
+  };
+  walk('native');
+  files.push('CMakeLists.txt', 'binding.gyp', 'scripts/sources.js');
+  const h = crypto.createHash('sha256');
+  for (const f of files.sort()) {
+    h.update(f + '\0');
+    h.update(fs.readFileSync(path.join(dir, f)));
+    h.update('\0');
+  }
+  return h.digest('hex');
+}
+
+/** Why the prebuild's manifest.json says it was built from other sources than these, or null. */
+function staleness(file) {
+  const mf = path.join(path.dirname(file), 'manifest.json');
+  if (!fs.existsSync(mf)) return null;
+  let m;
+  try {
+    m = JSON.parse(fs.readFileSync(mf, 'utf8'));
+  } catch {
+    return `its manifest ${mf} is not JSON`;
+  }
+  const h = sourceHash();
+  return m.sourceHash === h ? null : `it was built from other native sources (manifest ${String(m.sourceHash).slice(0, 12)}, sources ${h.slice(0, 12)})`;
+}
+
 /** The prebuilt addon node-gyp-build picks for this platform, arch and libc, or null. */
 function findPrebuild() {
   const dir = path.join(root, 'prebuilds');
@@ -101,14 +137,14 @@ function main(argv) {
     const local = path.join(root, 'build', 'Release', ADDON);
     const pre = fs.existsSync(local) ? null : findPrebuild();
     if (pre) {
-      const why = probe(pre);
+      const why = staleness(pre) || probe(pre);
       if (why === null) {
         console.log(`[tensordiff] using the prebuilt addon ${path.relative(root, pre)} (no compiler needed; ` +
           'set TENSORDIFF_BUILD_FROM_SOURCE=1 to compile it instead)');
         return;
       }
-      if (from === '0') fail(`the prebuilt addon ${pre} does not load here (${why}) and TENSORDIFF_BUILD_FROM_SOURCE=0 forbids a source build`);
-      console.log(`[tensordiff] the prebuilt addon ${path.relative(root, pre)} does not load here (${why}): building from source`);
+      if (from === '0') fail(`the prebuilt addon ${pre} cannot be used here (${why}) and TENSORDIFF_BUILD_FROM_SOURCE=0 forbids a source build`);
+      console.log(`[tensordiff] the prebuilt addon ${path.relative(root, pre)} cannot be used here (${why}): building from source`);
     } else if (from === '0') {
       fail(fs.existsSync(local)
         ? `a source build exists at ${local} and TENSORDIFF_BUILD_FROM_SOURCE=0 forbids rebuilding it; delete build/ to use the prebuilt addon`
@@ -121,5 +157,5 @@ function main(argv) {
   }
 }
 
-module.exports = { buildFromSource, buildEnv, findPrebuild, probe, root, ADDON };
+module.exports = { buildFromSource, buildEnv, findPrebuild, probe, sourceHash, staleness, root, ADDON };
 if (require.main === module) main(process.argv.slice(2));

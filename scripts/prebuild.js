@@ -21,31 +21,10 @@ const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { buildFromSource, probe, root } = require('./build-native');
+const { buildFromSource, probe, root, sourceHash } = require('./build-native');
 
 const FILE = 'node.napi.glibc.node';
 const DEFAULT_ARCH = '80-real;90';
-
-/** sha256 over the files the addon is compiled from (paths and contents, sorted). */
-function sourceHash(dir = root) {
-  const files = [];
-  const walk = (d) => {
-    for (const e of fs.readdirSync(path.join(dir, d), { withFileTypes: true })) {
-      const rel = path.posix.join(d, e.name);
-      if (e.isDirectory()) walk(rel);
-      else if (e.isFile()) files.push(rel);
-    }
-  };
-  walk('native');
-  files.push('CMakeLists.txt', 'binding.gyp', 'scripts/sources.js');
-  const h = crypto.createHash('sha256');
-  for (const f of files.sort()) {
-    h.update(f + '\0');
-    h.update(fs.readFileSync(path.join(dir, f)));
-    h.update('\0');
-  }
-  return h.digest('hex');
-}
 
 /** The prebuild folder for this machine: prebuilds/<platform>-<arch>. */
 function targetDir(prebuilds = path.join(root, 'prebuilds')) {

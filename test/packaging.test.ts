@@ -1,15 +1,15 @@
 // packaging.test.ts — `npm pack` and an offline install of the tarball with no compiler (docs/packaging.md).
 // A copy of the package (no node_modules, .git or build output) gets a prebuilt addon: prebuilds/linux-x64
 // when it is current (a release machine ran `npm run prebuild`; prebuilds are not kept in git), otherwise
-// (a fresh clone in CI) this machine's source build, packaged by `scripts/prebuild.js --from`. `npm pack` of that copy must
-// list the prebuild, dist/lib, assets and the native sources and nothing of test/, lib/ or build/.
-// The tarball is then installed into an empty project with `npm install --offline` (the npm cache
-// filled by the CI's own `npm install`; a lockfile taken from ours pins the versions), PATH holding
-// only `node` (no cmake, make, g++ or python) and TENSORDIFF_BUILD_FROM_SOURCE=0: the install must take
-// the prebuild, and the installed package must load it and multiply two matrices correctly.
+// (a fresh clone in CI) this machine's source build, packaged by `scripts/prebuild.js --from`. `npm pack`
+// of that copy must list the prebuild, dist/lib, assets and the native sources and nothing of test/,
+// lib/ or build/. The tarball is then installed into an empty project with `npm install --offline`
+// (the npm cache filled by the CI's own `npm install`; a lockfile taken from ours pins the versions),
+// PATH holding only `node` and `sh` (no cmake, make, g++ or python) and TENSORDIFF_BUILD_FROM_SOURCE=0:
+// the install must take the prebuild, and the installed package must load it and multiply two matrices.
 // Then, in scratch package folders (no compiler on PATH): the install script's choices (prebuild,
-// fallback to a source build, TENSORDIFF_BUILD_FROM_SOURCE=0/1, a local build is rebuilt) and
-// lib/native.ts's load order (build/Release, then the prebuild) and its error messages.
+// fallback to a source build, a stale prebuild is not used, TENSORDIFF_BUILD_FROM_SOURCE=0/1, a local
+// build is rebuilt) and lib/native.ts's load order (build/Release, then the prebuild) and its errors.
 import t from 'tap';
 import { spawnSync, SpawnSyncReturns } from 'child_process';
 import * as fs from 'fs';
@@ -180,7 +180,8 @@ function scratchRoot(dir: string, o: { prebuild?: string | null; build?: string 
   fs.mkdirSync(dir, { recursive: true });
   fs.cpSync(path.join(root, 'scripts'), path.join(dir, 'scripts'), { recursive: true });
   fs.cpSync(path.join(root, 'dist', 'lib'), path.join(dir, 'dist', 'lib'), { recursive: true });
-  fs.copyFileSync(path.join(root, 'package.json'), path.join(dir, 'package.json'));
+  fs.cpSync(path.join(root, 'native'), path.join(dir, 'native'), { recursive: true });
+  for (const f of ['package.json', 'CMakeLists.txt', 'binding.gyp']) fs.copyFileSync(path.join(root, f), path.join(dir, f));
   fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
   const put = (file: string, content: string) => {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -223,12 +224,18 @@ t.test('install script: prebuild when it loads, else a source build; TENSORDIFF_
 
   scratchRoot(dir, { prebuild: 'garbage' });
   r = install(undefined);
-  t.match(r.out, /prebuilt addon prebuilds\/linux-x64\/node\.napi\.glibc\.node does not load here .*: building from source/, 'a broken prebuild: falls back');
+  t.match(r.out, /prebuilt addon prebuilds\/linux-x64\/node\.napi\.glibc\.node cannot be used here .*: building from source/, 'a broken prebuild: falls back');
   t.match(r.out, building);
   r = install('0');
   t.equal(r.code, 1);
-  t.match(r.out, /does not load here .* TENSORDIFF_BUILD_FROM_SOURCE=0 forbids a source build/);
+  t.match(r.out, /cannot be used here .* TENSORDIFF_BUILD_FROM_SOURCE=0 forbids a source build/);
   t.notMatch(r.out, building, 'TENSORDIFF_BUILD_FROM_SOURCE=0 never compiles');
+
+  scratchRoot(dir, { prebuild: good });
+  fs.writeFileSync(path.join(dir, 'prebuilds', 'linux-x64', 'manifest.json'), JSON.stringify({ sourceHash: '0'.repeat(64) }));
+  r = install(undefined);
+  t.match(r.out, /cannot be used here \(it was built from other native sources .*\): building from source/, 'a prebuild of other sources (manifest hash): not used');
+  t.match(r.out, building);
 
   scratchRoot(dir, {});
   r = install('0');
