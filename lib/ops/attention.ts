@@ -74,7 +74,7 @@ export function scaledDotProductAttention(qIn: Tensor, kIn: Tensor, vIn: Tensor,
     scores = add(scores, tensor(m, { shape: [L, S] }));
     mayEmptyRows = S === 0;
   } else if (mask) {
-    const additive = mask.dtype === 'int32' ? where(mask, fullK([], 0, q.dtype), -Infinity) : mask;
+    const additive = mask.dtype === 'int32' ? where(mask, fullK([], 0, q.dtype, q.device), -Infinity) : mask;
     scores = add(scores, additive);
     mayEmptyRows = true;
   }
