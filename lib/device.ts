@@ -4,7 +4,7 @@
 // between devices (`t.to('cuda')`), which records a backward that moves the gradient back.
 import { record } from './autograd';
 import { Device } from './memory';
-import { castK } from './ops/kernel';
+import { castK, copyInto } from './ops/kernel';
 import { native, NativeInfo } from './native';
 import { shapeStr } from './shape';
 import { Tensor } from './tensor';
@@ -54,6 +54,20 @@ export function copyToDevice(x: Tensor, device: Device): Tensor {
     return out;
   } finally {
     if (src !== x) src.dispose();
+  }
+}
+
+/**
+ * @internal Writes src into the view dst, moving it first when it lives on another device (for loads
+ * and initialisers, whose whole point is the copy; ops never copy implicitly).
+ */
+export function copyAcross(dst: Tensor, src: Tensor): void {
+  if (src.device === dst.device) return copyInto(dst, src);
+  const moved = copyToDevice(src, dst.device);
+  try {
+    copyInto(dst, moved);
+  } finally {
+    moved.dispose();
   }
 }
 

@@ -11,9 +11,8 @@
 import { noGrad } from '../autograd';
 import { DType, isDType, isFloat } from '../dtype';
 import { keep } from '../memory';
-import { checkDevice, copyToDevice } from '../device';
+import { checkDevice, copyAcross, copyToDevice } from '../device';
 import { Device } from '../memory';
-import { copyInto } from '../ops/kernel';
 import { cast } from '../ops/util';
 import { detach } from '../ops/views';
 import { sameShape, shapeStr } from '../shape';
@@ -285,7 +284,7 @@ export abstract class Module {
       todo.push([dst, v]);
     }
     noGrad(() => {
-      for (const [dst, v] of todo) if (dst._storage !== v._storage || dst.offset !== v.offset) copyInto(dst, v);
+      for (const [dst, v] of todo) if (dst._storage !== v._storage || dst.offset !== v.offset) copyAcross(dst, v);
     });
     return { missingKeys, unexpectedKeys };
   }

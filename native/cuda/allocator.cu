@@ -58,6 +58,7 @@ void* device_alloc(size_t bytes) {
   cudaError_t e = cudaMalloc(&p, c);
   if (e == cudaErrorMemoryAllocation) {
     cudaGetLastError();
+    cudaStreamSynchronize(stream());  // queued work may still name the idle blocks
     release_cached_locked();
     e = cudaMalloc(&p, c);
   }
