@@ -9,7 +9,8 @@
 // With S == 1 pass 1 writes the output; otherwise it writes S partial accumulators per output and pass 2
 // (one thread per output) folds them in slice order. S is chosen from the shapes only (≥ 8192 elements
 // per slice, ≤ ~4 blocks per SM in all), so results are deterministic run to run. Outputs with tiny
-// reduced ranges (R ≤ 16) use one thread per output instead.
+// reduced ranges (R ≤ 16), and many outputs adjacent in memory over a strided reduced range (column
+// sums), use one thread per output instead.
 #include <cfloat>
 #include <climits>
 
@@ -193,7 +194,12 @@ void reduce_t(const View& out, const View& x, int nred) {
   if (g.M == 0) return;
   auto* o = out.ptr<decltype(P::finish(Acc{}, 1))>();
   const T* xp = static_cast<const T*>(x.data);
-  if (g.R <= 16) {
+  // One thread per output when the reduced ranges are tiny, or when the outputs are many and adjacent
+  // in memory while the reduced elements are not (a column sum such as a bias gradient: consecutive
+  // threads then read consecutive addresses, where a block per output would read a strided column).
+  const bool columns = g.nlead > 0 && g.lead_st[g.nlead - 1] == 1 && (g.nred == 0 || g.red_st[g.nred - 1] != 1) &&
+                       g.M >= 4096;
+  if (g.R <= 16 || columns) {
     reduce_small<T, P><<<grid_for(g.M), kThreads, 0, stream()>>>(g, xp, o);
     return check_launch("reduce kernel");
   }

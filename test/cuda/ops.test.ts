@@ -98,7 +98,7 @@ cudaTest('binary ops with broadcasting, int32 and comparisons', (t) => {
 cudaTest('reductions, small and large (two-pass)', (t) => {
   const shapes: [number[], number[] | undefined][] = [
     [[7, 5, 3], [2]], [[7, 5, 3], [0]], [[7, 5, 3], [0, 2]], [[7, 5, 3], undefined], [[3, 200000], [1]], [[3000000], undefined],
-    [[1000, 20], [1]], [[20, 1000], [0]],
+    [[1000, 20], [1]], [[20, 1000], [0]], [[300, 5000], [0]], [[4, 64, 4096], [0, 1]],
   ];
   for (const [shape, dims] of shapes) {
     const tag = `${JSON.stringify(shape)} dims ${JSON.stringify(dims)}`;
