@@ -127,7 +127,7 @@ export function backward(root: Tensor, grad?: Tensor | null, opts: BackwardOptio
   try {
     tidy(() => {
       const grads = new Map<Tensor, Tensor>();
-      grads.set(root, grad ? (grad.dtype === root.dtype ? grad : castK(grad, root.dtype)) : fullK(root.shape, 1, root.dtype));
+      grads.set(root, grad ? (grad.dtype === root.dtype ? grad : castK(grad, root.dtype)) : fullK(root.shape, 1, root.dtype, root.device));
       for (let k = order.length - 1; k >= 0; k--) {
         const t = order[k];
         const g = grads.get(t);

@@ -5,13 +5,14 @@ export { Tensor } from './tensor';
 export type { NestedArray, Device } from './tensor';
 export type { DType, TypedArray } from './dtype';
 export { tidy, keep, dispose, memory, emptyCache } from './memory';
-export type { MemoryInfo } from './memory';
+export type { MemoryInfo, CudaMemoryInfo } from './memory';
 export { manualSeed, getRngState, setRngState } from './random';
 export { noGrad, enableGrad, isGradEnabled, backward } from './autograd';
 export type { BackwardOptions } from './autograd';
 export { gradcheck } from './gradcheck';
 export type { GradcheckOptions } from './gradcheck';
 export * as backend from './backend';
+export * as cuda from './cuda';
 export { setNumThreads, getNumThreads } from './backend';
 
 export { tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, eye, rand, randn, randint } from './ops/creation';

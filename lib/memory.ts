@@ -3,6 +3,9 @@
 import { bytesPer, dtypeCode, DType } from './dtype';
 import { Handle, native } from './native';
 
+/** Where a tensor's memory lives: host memory, or the GPU's (the CUDA backend). */
+export type Device = 'cpu' | 'cuda';
+
 /** A native buffer shared by a tensor and its views; freed when the last one is disposed. */
 export class Storage {
   refs = 0;
@@ -10,9 +13,11 @@ export class Storage {
     public handle: Handle | null,
     readonly numel: number,
     readonly dtype: DType,
+    readonly device: Device = 'cpu',
   ) {}
-  static alloc(numel: number, dtype: DType): Storage {
-    return new Storage(native.alloc(dtypeCode(dtype), numel), numel, dtype);
+  static alloc(numel: number, dtype: DType, device: Device = 'cpu'): Storage {
+    if (device === 'cpu') return new Storage(native.alloc(dtypeCode(dtype), numel), numel, dtype);
+    return new Storage(native.alloc(dtypeCode(dtype), numel, 1), numel, dtype, device);
   }
   get bytes(): number {
     return this.numel * bytesPer(this.dtype);
@@ -158,21 +163,41 @@ export function dispose(x: unknown): void {
   for (const t of s) t.dispose();
 }
 
-export interface MemoryInfo {
-  /** Tensors (including views) not yet disposed or collected. */
-  tensors: number;
-  /** Native storages alive. */
+/** GPU memory, as the CUDA caching allocator sees it. */
+export interface CudaMemoryInfo {
+  /** GPU storages alive. */
   storages: number;
-  /** Bytes held by live storages. */
+  /** Bytes requested by live GPU storages. */
   bytes: number;
-  /** Bytes the host allocator keeps for reuse. */
+  /** Bytes obtained from the driver (cudaMalloc) and not given back: in use + cached. */
+  reservedBytes: number;
+  /** Bytes of the blocks handed to live storages (rounded up to their size class). */
+  inUseBytes: number;
+  /** Idle blocks kept for reuse; `cuda.emptyCache()` returns them to the driver. */
   cachedBytes: number;
 }
 
-/** Live tensor count and native bytes. */
+export interface MemoryInfo {
+  /** Tensors (including views) not yet disposed or collected. */
+  tensors: number;
+  /** Native storages alive (host memory; GPU storages are counted in `cuda`). */
+  storages: number;
+  /** Bytes held by live host storages. */
+  bytes: number;
+  /** Bytes the host allocator keeps for reuse. */
+  cachedBytes: number;
+  /** The GPU's share (all zero when CUDA is not in use). */
+  cuda: CudaMemoryInfo;
+}
+
+/** Live tensor count and native bytes, on the host and on the GPU. */
 export function memory(): MemoryInfo {
   const s = native.memStats();
-  return { tensors: liveTensors, storages: s.liveStorages, bytes: s.liveBytes, cachedBytes: s.cachedBytes };
+  const c = s.cuda;
+  const cuda: CudaMemoryInfo = c
+    ? { storages: c.storages, bytes: c.bytes, reservedBytes: c.reservedBytes, inUseBytes: c.inUseBytes, cachedBytes: c.cachedBytes }
+    : { storages: 0, bytes: 0, reservedBytes: 0, inUseBytes: 0, cachedBytes: 0 };
+  return { tensors: liveTensors, storages: s.liveStorages, bytes: s.liveBytes, cachedBytes: s.cachedBytes, cuda };
 }
 
 /** Return the host allocator's idle buffers to the system. */

@@ -1,6 +1,8 @@
 // methods.ts — attaches the ops as Tensor methods (x.add(y), x.sum(1, true), ...), PyTorch style.
 import { backward, BackwardOptions } from './autograd';
-import { DType, isFloat } from './dtype';
+import { checkDevice, isDeviceName, toDevice } from './device';
+import { DType, isDType, isFloat } from './dtype';
+import type { Device } from './memory';
 import { Tensor } from './tensor';
 import * as ew from './ops/elementwise';
 import * as red from './ops/reduce';
@@ -87,8 +89,12 @@ declare module './tensor' {
     chunk(chunks: number, dim?: number): Tensor[];
     softmax(dim?: number): Tensor;
     logSoftmax(dim?: number): Tensor;
-    /** Convert to another dtype (returns this when already of that dtype). */
-    to(dtype: DType): Tensor;
+    /**
+     * Convert to another dtype, or move to another device ('cpu', 'cuda'); returns this when it is
+     * already of that dtype / on that device. A device move copies (contiguously) and the gradient flows
+     * back to this tensor's device.
+     */
+    to(dtypeOrDevice: DType | Device): Tensor;
     float(): Tensor;
     double(): Tensor;
     int(): Tensor;
@@ -150,7 +156,8 @@ def('softmax', (x, d: never) => nn.softmax(x, d));
 def('logSoftmax', (x, d: never) => nn.logSoftmax(x, d));
 def('to', (x, d: never) => {
   x._live('to');
-  if (d === 'cpu') return x;
+  if (isDType(d)) return cast(x, d);
+  if (isDeviceName(d)) return toDevice(x, checkDevice('to', d));
   return cast(x, checkDType('to', d));
 });
 def('float', (x) => cast(x, 'float32'));

@@ -9,18 +9,47 @@ export type Handle = number & { readonly __storage: unique symbol };
 
 export interface NativeInfo {
   cpu: { threads: number; gemmKernel: string; openmp: boolean };
-  cuda: { compiled: boolean; available: boolean; deviceCount: number; reason: string; deviceName?: string; runtimeVersion?: number };
+  cuda: {
+    compiled: boolean;
+    available: boolean;
+    deviceCount: number;
+    reason: string;
+    deviceName?: string;
+    runtimeVersion?: number;
+    /** e.g. 9 for an H100 (major + minor / 10). */
+    computeCapability?: number;
+    totalMemory?: number;
+    multiprocessors?: number;
+    gemmKernel?: string;
+  };
+}
+
+/** Device-memory counters of the CUDA caching allocator (native/cuda/allocator.cu). */
+export interface NativeCudaMem {
+  storages: number;
+  bytes: number;
+  reservedBytes: number;
+  inUseBytes: number;
+  cachedBytes: number;
+  mallocs: number;
 }
 
 export interface NativeAddon {
   abiVersion: number;
-  alloc(dtype: number, numel: number): Handle;
+  /** device: 0 cpu (default), 1 cuda. */
+  alloc(dtype: number, numel: number, device?: number): Handle;
+  /** Copies count elements between storages of one dtype on any devices. */
+  copy(dst: Handle, dstOffset: number, src: Handle, srcOffset: number, count: number): void;
+  /** The storage's device code (0 cpu, 1 cuda). */
+  device(h: Handle): number;
+  cudaEmptyCache(): void;
+  cudaSynchronize(): void;
   free(h: Handle): void;
   write(h: Handle, data: Float32Array | Float64Array | Int32Array, offset: number): void;
   read(h: Handle, offset: number, count: number): Float32Array | Float64Array | Int32Array;
   readAsync(h: Handle, offset: number, count: number): Promise<Float32Array | Float64Array | Int32Array>;
   setScratch(a: Float64Array): void;
-  memStats(): { liveStorages: number; liveBytes: number; cachedBytes: number };
+  memStats(): { liveStorages: number; liveBytes: number; cachedBytes: number; cuda?: NativeCudaMem };
   emptyCache(): void;
   info(): NativeInfo;
   setNumThreads(n: number): void;

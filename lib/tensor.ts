@@ -1,12 +1,12 @@
 // tensor.ts — the Tensor class: a view (shape, strides, offset, dtype) onto a reference-counted
 // native Storage, plus autograd fields. Op methods (t.add, t.sum, ...) are attached in methods.ts.
 import { DType, TypedArray } from './dtype';
-import { Storage, Tracked, trackTensor, untrackTensor } from './memory';
+import { Device, Storage, Tracked, trackTensor, untrackTensor } from './memory';
 import { begin, native, packView } from './native';
 import { contiguousStrides, isContiguous, numelOf, shapeStr } from './shape';
 import type { GradNode } from './autograd';
 
-export type Device = 'cpu';
+export type { Device } from './memory';
 export type NestedArray = number | NestedArray[];
 
 let nextId = 1;
@@ -18,7 +18,8 @@ export class Tensor implements Tracked {
   readonly strides: readonly number[];
   readonly offset: number;
   readonly dtype: DType;
-  readonly device: Device = 'cpu';
+  /** Where the elements live: 'cpu' (host memory) or 'cuda' (GPU memory). Ops keep their inputs' device. */
+  readonly device: Device;
   /** Whether gradients are computed for this tensor (leaf) or flow through it (non-leaf). */
   requiresGrad = false;
   /** Accumulated gradient (leaves), after backward(). */
@@ -39,12 +40,13 @@ export class Tensor implements Tracked {
     this.strides = strides;
     this.offset = offset;
     this.dtype = storage.dtype;
+    this.device = storage.device;
     trackTensor(this, storage);
   }
 
-  /** @internal A fresh contiguous tensor (uninitialised memory). */
-  static empty(shape: readonly number[], dtype: DType): Tensor {
-    return new Tensor(Storage.alloc(numelOf(shape), dtype), shape, contiguousStrides(shape), 0);
+  /** @internal A fresh contiguous tensor (uninitialised memory) on `device`. */
+  static empty(shape: readonly number[], dtype: DType, device: Device = 'cpu'): Tensor {
+    return new Tensor(Storage.alloc(numelOf(shape), dtype, device), shape, contiguousStrides(shape), 0);
   }
 
   get ndim(): number {
@@ -92,7 +94,7 @@ export class Tensor implements Tracked {
   private _readable(op: string): { t: Tensor; temp: boolean } {
     this._live(op);
     if (this.isContiguous()) return { t: this, temp: false };
-    const c = Tensor.empty(this.shape, this.dtype);
+    const c = Tensor.empty(this.shape, this.dtype, this.device);
     begin();
     packView(c.shape, c.strides, 0);
     packView(this.shape, this.strides, this.offset);
@@ -100,7 +102,10 @@ export class Tensor implements Tracked {
     return { t: c, temp: true };
   }
 
-  /** A typed-array copy of the elements in row-major order. */
+  /**
+   * A typed-array copy of the elements in row-major order. For a CUDA tensor this waits for the GPU
+   * (the queued kernels, then the copy) on the JS thread.
+   */
   dataSync(): TypedArray {
     const { t, temp } = this._readable('dataSync');
     try {
@@ -110,7 +115,10 @@ export class Tensor implements Tracked {
     }
   }
 
-  /** Like dataSync(), but the copy happens on a worker thread; the event loop keeps running. */
+  /**
+   * Like dataSync(), but the copy happens on a worker thread; the event loop keeps running. For a CUDA
+   * tensor the worker waits for the GPU, so `await t.data()` is the way to synchronise without blocking.
+   */
   async data(): Promise<TypedArray> {
     const { t, temp } = this._readable('data');
     const s = t._storage!;
@@ -151,7 +159,8 @@ export class Tensor implements Tracked {
   toString(): string {
     if (this.isDisposed) return `Tensor(disposed, ${shapeStr(this.shape)}, ${this.dtype})`;
     const body = this.numel <= 64 ? JSON.stringify(this.toArray()) : `<${this.numel} elements>`;
-    return `Tensor(${body}, shape=${shapeStr(this.shape)}, dtype=${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
+    const dev = this.device === 'cpu' ? '' : `, device=${this.device}`;
+    return `Tensor(${body}, shape=${shapeStr(this.shape)}, dtype=${this.dtype}${dev}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();

@@ -86,8 +86,8 @@ export function cldAffine(x: Tensor, v: Tensor, s: Tensor | null, coef: Tensor, 
     return c;
   };
   const xc = cont(x0), vc = cont(v0), sc = s0 ? cont(s0) : null, cc = cont(c0);
-  const ox = Tensor.empty(x0.shape, x0.dtype), ov = Tensor.empty(x0.shape, x0.dtype);
-  const ex = ret ? Tensor.empty(x0.shape, x0.dtype) : null, ev = ret ? Tensor.empty(x0.shape, x0.dtype) : null;
+  const ox = Tensor.empty(x0.shape, x0.dtype, x0.device), ov = Tensor.empty(x0.shape, x0.dtype, x0.device);
+  const ex = ret ? Tensor.empty(x0.shape, x0.dtype, x0.device) : null, ev = ret ? Tensor.empty(x0.shape, x0.dtype, x0.device) : null;
   try {
     begin();
     pack(ox);

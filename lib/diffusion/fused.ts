@@ -113,7 +113,7 @@ function prepare(op: string, predIn: unknown, targetIn: unknown, o: FusedLossOpt
     if (!sameShape(bs, p0.shape))
       throw new RangeError(`${op}: mask ${shapeStr(m0.shape)} does not broadcast to pred ${shapeStr(p0.shape)}`);
     // a fresh contiguous copy in pred's dtype, broadcast to pred's shape
-    mask = Tensor.empty(p0.shape, p0.dtype);
+    mask = Tensor.empty(p0.shape, p0.dtype, p0.device);
     begin();
     pack(mask);
     packAs(m0, p0.shape);
@@ -136,7 +136,7 @@ function contiguousRec(x: Tensor): Tensor {
 function finish(op: string, p: Prepared, loss: number, grad: Tensor | null, perSample: Tensor, o: FusedLossOptions): Tensor | FusedLossResult {
   for (const t of p.temps) t.dispose();
   const dt: DType = p.pred.dtype;
-  const lossT = fullK([], loss, dt);
+  const lossT = fullK([], loss, dt, p.pred.device);
   if (grad) {
     const G = grad;
     let handedOver = false;
@@ -192,8 +192,8 @@ export function weightedMse(pred: Tensor, target: Tensor, weight: Tensor, opts?:
     throw e;
   }
   p.temps.push(w);
-  const grad = p.needGrad ? Tensor.empty(p.pred.shape, p.pred.dtype) : null;
-  const perSample = Tensor.empty([B], p.pred.dtype);
+  const grad = p.needGrad ? Tensor.empty(p.pred.shape, p.pred.dtype, p.pred.device) : null;
+  const perSample = Tensor.empty([B], p.pred.dtype, p.pred.device);
   begin();
   pack(p.pred);
   pack(p.target);
@@ -241,8 +241,8 @@ export function sigmoidElbo(pred: Tensor, target: Tensor, logsnr: Tensor, dlogsn
     throw e;
   }
   const lam = p.temps[p.temps.length - 2], dlam = p.temps[p.temps.length - 1];
-  const grad = p.needGrad ? Tensor.empty(p.pred.shape, p.pred.dtype) : null;
-  const perSample = Tensor.empty([B], p.pred.dtype);
+  const grad = p.needGrad ? Tensor.empty(p.pred.shape, p.pred.dtype, p.pred.device) : null;
+  const perSample = Tensor.empty([B], p.pred.dtype, p.pred.device);
   begin();
   pack(p.pred);
   pack(p.target);

@@ -94,7 +94,7 @@ export function timestepEmbedding(t: Tensor, dim: number, o: TimestepEmbeddingOp
   const half = Math.floor(dim / 2);
   const f = new Float64Array(half);
   for (let k = 0; k < half; k++) f[k] = Math.exp((-Math.log(maxPeriod) * k) / half);
-  const freqs = tensor(f, { dtype: x.dtype }); // [half]
+  const freqs = tensor(f, { dtype: x.dtype, device: x.device }); // [half]
   const args = mul(unsqueeze(x, 1), freqs); // [B, half]
   const parts = sinFirst ? [sin(args), cos(args)] : [cos(args), sin(args)];
   if (dim % 2) parts.push(zerosT([x.shape[0], 1], { dtype: x.dtype }));

@@ -4,7 +4,8 @@
 import { noGrad } from '../autograd';
 import { isFloat } from '../dtype';
 import { tidy } from '../memory';
-import { copyInto, fillK } from '../ops/kernel';
+import { copyAcross } from '../device';
+import { fillK } from '../ops/kernel';
 import { rand, randn } from '../ops/creation';
 import { add, mul } from '../ops/elementwise';
 import { shapeStr } from '../shape';
@@ -46,7 +47,7 @@ function finite(op: string, v: unknown, name: string): number {
 
 /** Overwrite t with the values of make() (computed in a tidy scope, without recording). */
 function fillFrom(t: Tensor, make: () => Tensor): Tensor {
-  noGrad(() => tidy(() => copyInto(t, make())));
+  noGrad(() => tidy(() => copyAcross(t, make()))); // make() draws on the CPU; t may live on the GPU
   return t;
 }
 

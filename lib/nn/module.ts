@@ -11,8 +11,8 @@
 import { noGrad } from '../autograd';
 import { DType, isDType, isFloat } from '../dtype';
 import { keep } from '../memory';
-import { native } from '../native';
-import { copyInto } from '../ops/kernel';
+import { checkDevice, copyAcross, copyToDevice } from '../device';
+import { Device } from '../memory';
 import { cast } from '../ops/util';
 import { detach } from '../ops/views';
 import { sameShape, shapeStr } from '../shape';
@@ -39,15 +39,6 @@ function checkName(op: string, name: unknown): string {
   return name;
 }
 
-function deviceError(op: string, device: string): Error {
-  let why = 'only the CPU backend is wired';
-  try {
-    why = native.info().cuda.reason ?? why;
-  } catch {
-    /* keep the default reason */
-  }
-  return new Error(`${op}: device '${device}' is not available (${why}); use 'cpu'`);
-}
 
 /**
  * Base class of all layers, PyTorch style. Subclasses assign parameters and submodules to fields in
@@ -293,21 +284,21 @@ export abstract class Module {
       todo.push([dst, v]);
     }
     noGrad(() => {
-      for (const [dst, v] of todo) if (dst._storage !== v._storage || dst.offset !== v.offset) copyInto(dst, v);
+      for (const [dst, v] of todo) if (dst._storage !== v._storage || dst.offset !== v.offset) copyAcross(dst, v);
     });
     return { missingKeys, unexpectedKeys };
   }
 
   /**
-   * Moves the module: to('cpu') returns it unchanged (the only device today; others throw an Error
-   * saying why); to('float32' | 'float64') converts every float parameter and buffer in place (new
-   * Parameter objects replace the old ones, whose memory and gradients are freed). Returns this.
+   * Moves the module: to('cpu' | 'cuda') moves every parameter and buffer to that device, and
+   * to('float32' | 'float64') converts every float parameter and buffer, in place (new Parameter
+   * objects replace the old ones, whose memory and gradients are freed). A device that cannot be used
+   * throws an Error saying why. Returns this.
    */
   to(target: string): this {
     const op = `${this.constructor.name}.to`;
-    if (typeof target !== 'string') throw new TypeError(`${op}: expected a device ('cpu') or a float dtype, got ${typeof target}`);
-    if (target === 'cpu') return this;
-    if (!isDType(target)) throw deviceError(op, target);
+    if (typeof target !== 'string') throw new TypeError(`${op}: expected a device ('cpu', 'cuda') or a float dtype, got ${typeof target}`);
+    if (!isDType(target)) return this._toDevice(checkDevice(op, target));
     if (!isFloat(target)) throw new TypeError(`${op}: modules convert only to float dtypes, got ${target}`);
     const dt: DType = target;
     noGrad(() => {
@@ -323,6 +314,28 @@ export abstract class Module {
             m._setEntry(n, p);
           } else if (m._buffers.has(n)) {
             const c = keep(cast(v, dt));
+            v.dispose();
+            m._setEntry(n, c);
+          }
+        }
+    });
+    return this;
+  }
+
+  private _toDevice(dev: Device): this {
+    noGrad(() => {
+      for (const m of this.modules())
+        for (const [n, v] of m._ownEntries()) {
+          if (!(v instanceof Tensor) || v.device === dev) continue;
+          if (v instanceof Parameter) {
+            const c = copyToDevice(v, dev);
+            const p = new Parameter(c, v.requiresGrad);
+            c.dispose();
+            v.zeroGrad();
+            v.dispose();
+            m._setEntry(n, p);
+          } else if (m._buffers.has(n)) {
+            const c = keep(copyToDevice(v, dev));
             v.dispose();
             m._setEntry(n, c);
           }

@@ -71,10 +71,10 @@ export function scaledDotProductAttention(qIn: Tensor, kIn: Tensor, vIn: Tensor,
   if (isCausal) {
     const m = new (q.dtype === 'float64' ? Float64Array : Float32Array)(L * S);
     for (let i = 0; i < L; i++) for (let j = i + 1; j < S; j++) m[i * S + j] = -Infinity;
-    scores = add(scores, tensor(m, { shape: [L, S] }));
+    scores = add(scores, tensor(m, { shape: [L, S], device: q.device }));
     mayEmptyRows = S === 0;
   } else if (mask) {
-    const additive = mask.dtype === 'int32' ? where(mask, fullK([], 0, q.dtype), -Infinity) : mask;
+    const additive = mask.dtype === 'int32' ? where(mask, fullK([], 0, q.dtype, q.device), -Infinity) : mask;
     scores = add(scores, additive);
     mayEmptyRows = true;
   }

@@ -54,7 +54,7 @@ function packGeom(g: Geom): void {
 
 /** @internal cols [N, C*kh*kw, oh*ow] (fresh, contiguous) from x [N, C, H, W] (any strides). */
 export function im2colK(x: Tensor, g: Geom): Tensor {
-  const cols = Tensor.empty([x.shape[0], x.shape[1] * g.kh * g.kw, g.oh * g.ow], x.dtype);
+  const cols = Tensor.empty([x.shape[0], x.shape[1] * g.kh * g.kw, g.oh * g.ow], x.dtype, x.device);
   im2colInto(cols, x, g);
   return cols;
 }
@@ -70,7 +70,7 @@ export function im2colInto(cols: Tensor, x: Tensor, g: Geom): void {
 
 /** @internal dx [N, C, H, W] (fresh) = adjoint of im2col applied to cols (contiguous). */
 export function col2imK(cols: Tensor, shape: readonly number[], g: Geom): Tensor {
-  const dx = Tensor.empty(shape, cols.dtype);
+  const dx = Tensor.empty(shape, cols.dtype, cols.device);
   col2imInto(dx, cols, g);
   return dx;
 }
@@ -128,7 +128,7 @@ function leading(buf: Tensor, nb: number): Tensor {
 /** y [N, Cout, oh, ow] = conv(x, w) (+ bias). w contiguous; bias [Cout] or null. */
 function convForward(x: Tensor, w: Tensor, bias: Tensor | null, p: ConvPlan): Tensor {
   const { N, Cin, Cout, G, Cg, Kg, L, geom } = p;
-  const y = Tensor.empty([N, Cout, geom.oh, geom.ow], x.dtype);
+  const y = Tensor.empty([N, Cout, geom.oh, geom.ow], x.dtype, x.device);
   if (bias) {
     const bv = viewOf(bias, y.shape, [0, bias.strides[0], 0, 0], bias.offset);
     copyInto(y, bv);
@@ -137,7 +137,7 @@ function convForward(x: Tensor, w: Tensor, bias: Tensor | null, p: ConvPlan): Te
   if (y.numel === 0) return y;
   const rowsAll = Cin * geom.kh * geom.kw;
   const chunk = chunkOf(p, x.dtype === 'float64' ? 8 : 4);
-  const buf = Tensor.empty([chunk, rowsAll, L], x.dtype);
+  const buf = Tensor.empty([chunk, rowsAll, L], x.dtype, x.device);
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nb = Math.min(chunk, N - n0);
     const xc = batchView(x, n0, nb), cols = leading(buf, nb); // cols [nb, Cin*kh*kw, L]
@@ -163,12 +163,12 @@ function convForward(x: Tensor, w: Tensor, bias: Tensor | null, p: ConvPlan): Te
 function convBackward(gy: Tensor, x: Tensor, w: Tensor, p: ConvPlan, needX: boolean, needW: boolean): [Tensor | null, Tensor | null] {
   const { N, Cin, Cout, G, Cg, Kg, L, geom } = p;
   const rowsAll = Cin * geom.kh * geom.kw;
-  const dx = needX ? Tensor.empty(x.shape, gy.dtype) : null;
-  const dw = needW ? fullK(w.shape, 0, gy.dtype) : null;
+  const dx = needX ? Tensor.empty(x.shape, gy.dtype, gy.device) : null;
+  const dw = needW ? fullK(w.shape, 0, gy.dtype, gy.device) : null;
   if (N === 0) return [dx, dw];
   const chunk = chunkOf(p, gy.dtype === 'float64' ? 8 : 4);
-  const colBuf = needW ? Tensor.empty([chunk, rowsAll, L], gy.dtype) : null;
-  const dcolBuf = needX ? Tensor.empty([chunk, rowsAll, L], gy.dtype) : null;
+  const colBuf = needW ? Tensor.empty([chunk, rowsAll, L], gy.dtype, gy.device) : null;
+  const dcolBuf = needX ? Tensor.empty([chunk, rowsAll, L], gy.dtype, gy.device) : null;
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nb = Math.min(chunk, N - n0);
     const gOff = gy.offset + n0 * Cout * L;

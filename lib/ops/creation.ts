@@ -4,6 +4,8 @@ import { DType, dtypeOfArray, isFloat, typedArrayFor } from '../dtype';
 import { native } from '../native';
 import { nextDraw } from '../random';
 import { checkShape, contiguousStrides, MAX_DIMS, numelOf } from '../shape';
+import { checkDevice } from '../device';
+import { Device } from '../memory';
 import { NestedArray, Tensor } from '../tensor';
 import { begin, packNum } from '../native';
 import { fillK, fullK, h, pack, randomK } from './kernel';
@@ -13,7 +15,10 @@ import { viewOf } from './views';
 export interface CreateOptions {
   /** Element type (default float32; tensor() of a typed array keeps the array's type). */
   dtype?: DType;
-  /** Only 'cpu' until the CUDA backend lands (issue #5). */
+  /**
+   * 'cpu' (default) or 'cuda' ('cuda:0'): where the tensor's memory lives. Asking for 'cuda' where it
+   * cannot be used throws an Error that says why (not compiled in, no driver, no device).
+   */
   device?: string;
   requiresGrad?: boolean;
 }
@@ -23,18 +28,16 @@ export interface RandomOptions extends CreateOptions {
   seed?: number | bigint;
 }
 
-function opts(op: string, o: unknown): CreateOptions {
-  if (o === undefined || o === null) return {};
+type Checked = CreateOptions & { dev: Device };
+
+function opts(op: string, o: unknown): Checked {
+  if (o === undefined || o === null) return { dev: 'cpu' };
   if (typeof o !== 'object') throw new TypeError(`${op}: options must be an object`);
   const c = o as CreateOptions;
   if (c.dtype !== undefined) checkDType(op, c.dtype);
-  if (c.device !== undefined && c.device !== 'cpu') {
-    if (typeof c.device !== 'string') throw new TypeError(`${op}: device must be a string`);
-    const why = native.info().cuda.reason;
-    throw new Error(`${op}: device '${c.device}' is not available (${why}); use 'cpu'`);
-  }
+  const dev: Device = c.device === undefined || c.device === 'cpu' ? 'cpu' : checkDevice(op, c.device);
   if (c.requiresGrad !== undefined && typeof c.requiresGrad !== 'boolean') throw new TypeError(`${op}: requiresGrad must be a boolean`);
-  return c;
+  return { ...c, dev };
 }
 
 function finish(op: string, t: Tensor, o: CreateOptions): Tensor {
@@ -102,7 +105,7 @@ export function tensor(data: NestedArray | Float32Array | Float64Array | Int32Ar
   }
   checkShape('tensor', shape);
   const dtype: DType = c.dtype ?? arrType ?? 'float32';
-  const t = Tensor.empty(shape, dtype);
+  const t = Tensor.empty(shape, dtype, c.dev);
   const Ctor = typedArrayFor(dtype);
   const buf = arrType === dtype ? (flat as Float32Array) : Ctor.from(flat as ArrayLike<number>);
   if (buf.length) native.write(h(t), buf, 0);
@@ -113,11 +116,11 @@ function fullNamed(op: string, shape: readonly number[], value: number, o: Creat
   const c = opts(op, o);
   const s = checkShape(op, shape);
   checkNumber(op, value);
-  return finish(op, fullK(s, value, c.dtype ?? 'float32'), c);
+  return finish(op, fullK(s, value, c.dtype ?? 'float32', c.dev), c);
 }
 function like(op: string, x: Tensor, v: number, o: CreateOptions): Tensor {
   const t = checkTensor(op, x);
-  return fullNamed(op, t.shape, v, { dtype: t.dtype, ...o });
+  return fullNamed(op, t.shape, v, { dtype: t.dtype, device: t.device, ...o });
 }
 /** A tensor of `value` everywhere. */
 export const full = (shape: readonly number[], value: number, o: CreateOptions = {}): Tensor => fullNamed('full', shape, value, o);
@@ -141,7 +144,7 @@ export function arange(start: number, end?: number, step = 1, o: CreateOptions =
     throw new RangeError(`arange: start, end and step must be finite and step nonzero (got ${start}, ${end}, ${step})`);
   const n = Math.max(0, Math.ceil((end - start) / step));
   const dtype = c.dtype ?? (Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step) ? 'int32' : 'float32');
-  const t = Tensor.empty(checkShape('arange', [n]), dtype);
+  const t = Tensor.empty(checkShape('arange', [n]), dtype, c.dev);
   begin();
   pack(t);
   packNum(start);
@@ -156,7 +159,7 @@ export function linspace(start: number, end: number, steps: number, o: CreateOpt
   checkNumber('linspace', start, 'start');
   checkNumber('linspace', end, 'end');
   if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`linspace: steps must be a non-negative integer, got ${steps}`);
-  const t = Tensor.empty(checkShape('linspace', [steps]), c.dtype ?? 'float32');
+  const t = Tensor.empty(checkShape('linspace', [steps]), c.dtype ?? 'float32', c.dev);
   begin();
   pack(t);
   packNum(start);
@@ -176,7 +179,7 @@ export function eye(n: number, m?: number, o: CreateOptions = {}): Tensor {
   const c = opts('eye', o);
   const cols = m ?? n;
   const s = checkShape('eye', [n, cols]);
-  const t = fullK(s, 0, c.dtype ?? 'float32');
+  const t = fullK(s, 0, c.dtype ?? 'float32', c.dev);
   const k = Math.min(n, cols);
   if (k > 0) {
     const diag = viewOf(t, [k], [cols + 1], 0);
@@ -186,9 +189,8 @@ export function eye(n: number, m?: number, o: CreateOptions = {}): Tensor {
   return finish('eye', t, c);
 }
 
-function randomOpts(op: string, o: unknown): RandomOptions {
-  const c = opts(op, o) as RandomOptions;
-  return c;
+function randomOpts(op: string, o: unknown): RandomOptions & Checked {
+  return opts(op, o) as RandomOptions & Checked;
 }
 
 /** Uniform samples in [0, 1). */
@@ -196,7 +198,7 @@ export function rand(shape: readonly number[], o: RandomOptions = {}): Tensor {
   const c = randomOpts('rand', o);
   const dt = c.dtype ?? 'float32';
   if (dt === 'int32') throw new TypeError('rand: dtype must be float32 or float64 (use randint for integers)');
-  return finish('rand', randomK(checkShape('rand', shape), dt, 0, nextDraw('rand', c.seed), 0, 1), c);
+  return finish('rand', randomK(checkShape('rand', shape), dt, 0, nextDraw('rand', c.seed), 0, 1, c.dev), c);
 }
 
 /** Standard normal samples (Box–Muller over Philox 4x32-10). */
@@ -204,7 +206,7 @@ export function randn(shape: readonly number[], o: RandomOptions = {}): Tensor {
   const c = randomOpts('randn', o);
   const dt = c.dtype ?? 'float32';
   if (dt === 'int32') throw new TypeError('randn: dtype must be float32 or float64');
-  return finish('randn', randomK(checkShape('randn', shape), dt, 1, nextDraw('randn', c.seed), 0, 1), c);
+  return finish('randn', randomK(checkShape('randn', shape), dt, 1, nextDraw('randn', c.seed), 0, 1, c.dev), c);
 }
 
 /** Integers uniform in [low, high) (int32 by default). */
@@ -215,7 +217,7 @@ export function randint(low: number, high: number, shape: readonly number[], o: 
   const dt = c.dtype ?? 'int32';
   const maxRange = dt === 'float64' ? 2 ** 53 : 2 ** 32;
   if (high - low > maxRange) throw new RangeError(`randint: the range high - low must be at most ${dt === 'float64' ? '2^53' : '2^32'} for ${dt}`);
-  return finish('randint', randomK(checkShape('randint', shape), c.dtype ?? 'int32', 2, nextDraw('randint', c.seed), low, high), c);
+  return finish('randint', randomK(checkShape('randint', shape), c.dtype ?? 'int32', 2, nextDraw('randint', c.seed), low, high, c.dev), c);
 }
 
 /** @internal */

@@ -117,7 +117,7 @@ function binaryScalar(spec: BinarySpec, a: TensorOrNumber, b: TensorOrNumber): T
   const intWrap = x.dtype === 'int32' && Number.isInteger(s) && (spec.code === B.ADD || spec.code === B.SUB || spec.code === B.MUL);
   if (!sc || code === undefined || intWrap) {
     // no scalar kernel: make a 0-d tensor
-    const st = fullK([], s, x.dtype === 'int32' && !Number.isInteger(s) ? 'float32' : x.dtype);
+    const st = fullK([], s, x.dtype === 'int32' && !Number.isInteger(s) ? 'float32' : x.dtype, x.device);
     return reversed ? binary(spec, st, x) : binary(spec, x, st);
   }
   if (x.dtype === 'int32' && (spec.floatOnly || !Number.isInteger(s))) x = cast(x, 'float32');
@@ -216,7 +216,7 @@ export function where(condIn: Tensor, aIn: TensorOrNumber, bIn: TensorOrNumber):
   let b = checkTensorOrNumber('where', bIn, 'b');
   if (typeof a === 'number' && typeof b === 'number') throw new TypeError('where: at least one of a and b must be a Tensor');
   const ref = (typeof a === 'number' ? b : a) as Tensor;
-  const mk = (s: number) => fullK([], s, ref.dtype === 'int32' && !Number.isInteger(s) ? 'float32' : ref.dtype);
+  const mk = (s: number) => fullK([], s, ref.dtype === 'int32' && !Number.isInteger(s) ? 'float32' : ref.dtype, ref.device);
   if (typeof a === 'number') a = mk(a);
   if (typeof b === 'number') b = mk(b);
   const dt = promote(a.dtype, b.dtype);
@@ -225,7 +225,7 @@ export function where(condIn: Tensor, aIn: TensorOrNumber, bIn: TensorOrNumber):
   const y = whereK(cond, a2, b2, shape);
   if (!isFloat(dt)) return y;
   return record(y, 'where', [a2, b2], (g) => {
-    const z = fullK([], 0, g.dtype);
+    const z = fullK([], 0, g.dtype, g.device);
     return [whereK(cond, g, z, g.shape), whereK(cond, z, g, g.shape)];
   });
 }

@@ -4,6 +4,7 @@ import { record } from '../autograd';
 import { DType, promote } from '../dtype';
 import { checkShape, normDim, sameShape, shapeStr } from '../shape';
 import { Tensor } from '../tensor';
+import { deviceMismatch } from '../device';
 import { castK, copyInto, fullK, gatherK, scatterAddK } from './kernel';
 import { cast, checkDType, checkTensor } from './util';
 import { expand, narrow, reshape, unsqueeze, viewOf } from './views';
@@ -28,7 +29,8 @@ export function cat(xsIn: readonly Tensor[], dim = 0): Tensor {
   const xs = xs0.map((x) => cast(x, dt));
   const shape = ref.shape.slice();
   shape[d] = xs.reduce((s, x) => s + x.shape[d], 0);
-  const out = Tensor.empty(shape, dt);
+  for (const x of xs0) if (x.device !== ref.device) throw deviceMismatch('cat', xs0);
+  const out = Tensor.empty(shape, dt, ref.device);
   let at = 0;
   for (const x of xs) {
     const sh = shape.slice();
@@ -108,7 +110,7 @@ export function gather(xIn: Tensor, dim: number, idxIn: Tensor): Tensor {
     if (i !== d && idx.shape[i] > x.shape[i])
       throw new RangeError(`gather: index ${shapeStr(idx.shape)} is larger than input ${shapeStr(x.shape)} outside dim ${d}`);
   const y = gatherK(x, d, idx);
-  return record(y, 'gather', [x], (g) => [scatterAddK(fullK(x.shape, 0, g.dtype), d, idx, g)]);
+  return record(y, 'gather', [x], (g) => [scatterAddK(fullK(x.shape, 0, g.dtype, g.device), d, idx, g)]);
 }
 
 /** Rows (or slices) of x along dim chosen by the 1-D int32 index. */
@@ -149,9 +151,9 @@ export function oneHot(idxIn: Tensor, numClasses: number, dtype: DType = 'float3
   checkDType('oneHot', dtype);
   if (!Number.isInteger(numClasses) || numClasses < 1) throw new RangeError(`oneHot: numClasses must be a positive integer, got ${numClasses}`);
   const shape = checkShape('oneHot', [...idx.shape, numClasses]);
-  const out = fullK(shape, 0, dtype);
+  const out = fullK(shape, 0, dtype, idx.device);
   const iu = unsqueeze(idx, -1);
-  const ones = fullK([], 1, dtype);
+  const ones = fullK([], 1, dtype, idx.device);
   const src = expand(ones, iu.shape);
   try {
     return scatterAddK(out, idx.ndim, iu, src);

@@ -1,9 +1,22 @@
-// kernel.ts — thin launchers: allocate the output, pack view metadata, call one native kernel.
-// No autograd and no user-facing validation here; ops/*.ts do those.
+// kernel.ts — thin launchers: check the arguments share one device, allocate the output there, pack
+// view metadata, call one native kernel (the addon runs it on that device). No autograd and no other
+// user-facing validation here; ops/*.ts do those. This is where device mixing is refused, once for
+// every op: a TypeError naming the op, the shapes and the devices, never an implicit copy.
+import { deviceMismatch } from '../device';
 import { DType } from '../dtype';
+import { Device } from '../memory';
 import { begin, Handle, native, packNum, packView } from '../native';
 import { broadcastStrides } from '../shape';
 import { Tensor } from '../tensor';
+import { BINARY_OPS } from './opTable';
+
+/** @internal The device shared by an op's tensors (nulls skipped); throws naming the op when they differ. */
+export function deviceOf(op: string, a: Tensor, b?: Tensor | null, c?: Tensor | null, d?: Tensor | null): Device {
+  const dev = a.device;
+  if ((b && b.device !== dev) || (c && c.device !== dev) || (d && d.device !== dev)) throw deviceMismatch(op, [a, b, c, d]);
+  return dev;
+}
+const lower = (s: string): string => s.toLowerCase().replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase());
 
 /** @internal The native handle of a live tensor (throws "already disposed" for a freed one). */
 export function h(t: Tensor): Handle {
@@ -20,7 +33,7 @@ export function packAs(t: Tensor, shape: readonly number[]): void {
 }
 
 export function unaryK(code: number, x: Tensor, p0 = 0, p1 = 0, outDtype: DType = x.dtype): Tensor {
-  const out = Tensor.empty(x.shape, outDtype);
+  const out = Tensor.empty(x.shape, outDtype, x.device);
   begin();
   pack(out);
   pack(x);
@@ -31,7 +44,8 @@ export function unaryK(code: number, x: Tensor, p0 = 0, p1 = 0, outDtype: DType 
 }
 
 export function binaryK(code: number, a: Tensor, b: Tensor, shape: readonly number[], outDtype: DType = a.dtype): Tensor {
-  const out = Tensor.empty(shape, outDtype);
+  const dev = a.device === b.device ? a.device : deviceOf(lower(BINARY_OPS[code]), a, b);
+  const out = Tensor.empty(shape, outDtype, dev);
   begin();
   pack(out);
   packAs(a, shape);
@@ -42,6 +56,7 @@ export function binaryK(code: number, a: Tensor, b: Tensor, shape: readonly numb
 
 /** Copy src (broadcast to dst's shape, any dtype) into the view dst. */
 export function copyInto(dst: Tensor, src: Tensor): void {
+  if (dst.device !== src.device) throw deviceMismatch('copy', [dst, src]);
   begin();
   pack(dst);
   packAs(src, dst.shape);
@@ -49,7 +64,7 @@ export function copyInto(dst: Tensor, src: Tensor): void {
 }
 
 export function castK(x: Tensor, dtype: DType): Tensor {
-  const out = Tensor.empty(x.shape, dtype);
+  const out = Tensor.empty(x.shape, dtype, x.device);
   copyInto(out, x);
   return out;
 }
@@ -62,12 +77,12 @@ export function fillK(out: Tensor, v: number): Tensor {
   return out;
 }
 
-export function fullK(shape: readonly number[], v: number, dtype: DType): Tensor {
-  return fillK(Tensor.empty(shape, dtype), v);
+export function fullK(shape: readonly number[], v: number, dtype: DType, device: Device = 'cpu'): Tensor {
+  return fillK(Tensor.empty(shape, dtype, device), v);
 }
 
 export function whereK(cond: Tensor, a: Tensor, b: Tensor, shape: readonly number[]): Tensor {
-  const out = Tensor.empty(shape, a.dtype);
+  const out = Tensor.empty(shape, a.dtype, deviceOf('where', cond, a, b));
   begin();
   pack(out);
   packAs(cond, shape);
@@ -82,7 +97,7 @@ export function reduceK(code: number, x: Tensor, dims: readonly number[], outDty
   const kept: number[] = [];
   for (let d = 0; d < x.ndim; d++) if (!dims.includes(d)) kept.push(d);
   const perm = [...kept, ...dims];
-  const out = Tensor.empty(kept.map((d) => x.shape[d]), outDtype);
+  const out = Tensor.empty(kept.map((d) => x.shape[d]), outDtype, x.device);
   begin();
   pack(out);
   packView(perm.map((d) => x.shape[d]), perm.map((d) => x.strides[d]), x.offset);
@@ -93,7 +108,7 @@ export function reduceK(code: number, x: Tensor, dims: readonly number[], outDty
 
 /** Batched matmul of 3-d views: [P,M,K] @ [P,K,N] -> fresh [P,M,N]. */
 export function matmulK(a: Tensor, b: Tensor): Tensor {
-  const out = Tensor.empty([a.shape[0], a.shape[1], b.shape[2]], a.dtype);
+  const out = Tensor.empty([a.shape[0], a.shape[1], b.shape[2]], a.dtype, deviceOf('matmul', a, b));
   begin();
   pack(out);
   pack(a);
@@ -104,7 +119,7 @@ export function matmulK(a: Tensor, b: Tensor): Tensor {
 }
 
 export function softmaxK(x: Tensor, log: boolean): Tensor {
-  const out = Tensor.empty(x.shape, x.dtype);
+  const out = Tensor.empty(x.shape, x.dtype, x.device);
   begin();
   pack(out);
   pack(x);
@@ -113,7 +128,7 @@ export function softmaxK(x: Tensor, log: boolean): Tensor {
 }
 
 export function gatherK(x: Tensor, dim: number, idx: Tensor): Tensor {
-  const out = Tensor.empty(idx.shape, x.dtype);
+  const out = Tensor.empty(idx.shape, x.dtype, deviceOf('gather', x, idx));
   begin();
   pack(out);
   pack(x);
@@ -125,6 +140,7 @@ export function gatherK(x: Tensor, dim: number, idx: Tensor): Tensor {
 
 /** In place: out (contiguous, fresh) [.., idx, ..] += src along dim. */
 export function scatterAddK(out: Tensor, dim: number, idx: Tensor, src: Tensor): Tensor {
+  deviceOf('scatterAdd', out, idx, src);
   begin();
   pack(out);
   pack(idx);
@@ -135,8 +151,10 @@ export function scatterAddK(out: Tensor, dim: number, idx: Tensor, src: Tensor):
 }
 
 /** Fill a fresh tensor with Philox draws. dist 0 uniform [a,b), 1 normal(a, b), 2 integers [a,b). */
-export function randomK(shape: readonly number[], dtype: DType, dist: number, draw: [number, number, number], a: number, b: number): Tensor {
-  const out = Tensor.empty(shape, dtype);
+export function randomK(
+  shape: readonly number[], dtype: DType, dist: number, draw: [number, number, number], a: number, b: number, device: Device = 'cpu',
+): Tensor {
+  const out = Tensor.empty(shape, dtype, device);
   begin();
   pack(out);
   packNum(dist);

@@ -3,7 +3,7 @@ import { record } from '../autograd';
 import { promote } from '../dtype';
 import { broadcastShapes, numelOf, shapeStr } from '../shape';
 import { Tensor } from '../tensor';
-import { matmulK } from './kernel';
+import { deviceOf, matmulK } from './kernel';
 import { add } from './elementwise';
 import { cast, checkTensor } from './util';
 import { contiguous, expand, reshape, squeeze, transpose, unsqueeze, viewOf } from './views';
@@ -64,6 +64,7 @@ export function matmul(aIn: Tensor, bIn: Tensor): Tensor {
   let b = checkTensor('matmul', bIn, 'second argument');
   if (a.ndim === 0 || b.ndim === 0)
     throw new RangeError(`matmul: both arguments need at least 1 dim, got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  deviceOf('matmul', a, b); // before the folding below, so the error shows the caller's shapes
   const dt = promote(a.dtype, b.dtype);
   if (dt === 'int32') return cast(matmul(cast(a, 'float64'), cast(b, 'float64')), 'int32');
   a = cast(a, dt);

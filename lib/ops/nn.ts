@@ -139,7 +139,7 @@ export function dropout(xIn: Tensor, p = 0.5, opts: DropoutOptions = {}): Tensor
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`dropout: p must be in [0, 1], got ${p}`);
   if (opts.training === false || p === 0) return x;
   if (p === 1) return mul(x, 0);
-  const u = randomK(x.shape, x.dtype, 0, nextDraw('dropout', opts.seed), 0, 1);
+  const u = randomK(x.shape, x.dtype, 0, nextDraw('dropout', opts.seed), 0, 1, x.device);
   const keepMask = unaryK(U.GE_S, u, p, 0, 'float32');
   u.dispose();
   const mf = x.dtype === 'float32' ? keepMask : castK(keepMask, x.dtype);

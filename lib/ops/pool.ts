@@ -54,7 +54,7 @@ export function avgPool2d(xIn: Tensor, kernel: Pair, stride?: Pair | null, paddi
     v.dispose();
     bwd = (g) => {
       const cropped = oh * kh !== H || ow * kw !== W;
-      const dx = cropped ? fullK(x.shape, 0, g.dtype) : Tensor.empty(x.shape, g.dtype);
+      const dx = cropped ? fullK(x.shape, 0, g.dtype, g.device) : Tensor.empty(x.shape, g.dtype, g.device);
       const dv = blocks(dx, oh, kh, ow, kw);
       const gs = unaryK(U.MUL_S, g, 1 / kk);
       const gb = viewOf(gs, [N, C, oh, 1, ow, 1], [gs.strides[0], gs.strides[1], gs.strides[2], 0, gs.strides[3], 0], gs.offset);
@@ -73,7 +73,7 @@ export function avgPool2d(xIn: Tensor, kernel: Pair, stride?: Pair | null, paddi
     m.dispose();
     bwd = (g) => {
       const gs = unaryK(U.MUL_S, g, 1 / kk); // contiguous [N, C, oh, ow]
-      const gcols = Tensor.empty([N, C * kk, L], g.dtype);
+      const gcols = Tensor.empty([N, C * kk, L], g.dtype, g.device);
       const dst = viewOf(gcols, [N, C, kk, L], [C * kk * L, kk * L, L, 1], 0);
       copyInto(dst, viewOf(gs, [N, C, kk, L], [C * L, L, 0, 1], 0));
       return col2imK(gcols, x.shape, geom);

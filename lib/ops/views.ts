@@ -169,7 +169,7 @@ function sliceView(x: Tensor, d: number, s: number, len: number, step: number): 
   strides[d] = x.strides[d] * step;
   const y = viewOf(x, shape, strides, x.offset + (len > 0 ? s * x.strides[d] : 0));
   return record(y, 'slice', [x], (g) => {
-    const gx = fullK(x.shape, 0, g.dtype);
+    const gx = fullK(x.shape, 0, g.dtype, g.device);
     const sh = x.shape.slice();
     sh[d] = len;
     const st = gx.strides.slice();

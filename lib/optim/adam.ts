@@ -51,7 +51,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
 
   protected update(p: Tensor, g: Tensor, o: ParamGroup<AdamOptions>, st: ParamState): void {
     const s = st.tensors;
-    const zeros = () => keep(fullK(p.shape, 0, p.dtype));
+    const zeros = () => keep(fullK(p.shape, 0, p.dtype, p.device));
     if (!s.exp_avg) s.exp_avg = zeros();
     if (!s.exp_avg_sq) s.exp_avg_sq = zeros();
     if (o.amsgrad && !s.max_exp_avg_sq) s.max_exp_avg_sq = zeros();

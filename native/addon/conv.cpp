@@ -4,6 +4,7 @@
 // JS (lib/ops/conv.ts, lib/ops/pool.ts) validates first; these checks (storages, bounds, dtypes,
 // shapes, contiguity, aliasing, geometry) keep a bad call from corrupting memory, and every C++
 // exception becomes a JS exception through guard().
+#include <array>
 #include <string>
 
 #include "../cpu/conv.h"
@@ -48,6 +49,11 @@ void check_pair(const View& img, const View& cols, const cpu::ConvGeom& g, const
   if (!cols.contiguous()) throw std::invalid_argument(std::string(op) + ": columns must be contiguous");
 }
 
+// The geometry as the flat array native/cuda/backend.h takes.
+std::array<int64_t, 10> flat_geom(const cpu::ConvGeom& g) {
+  return {g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.oh, g.ow};
+}
+
 Napi::Value Im2col(const Napi::CallbackInfo& info) {
   const char* op = "im2col";
   return guard(info, op, [&]() -> Napi::Value {
@@ -58,7 +64,10 @@ Napi::Value Im2col(const Napi::CallbackInfo& info) {
     View cols = r.view(sc, op), x = r.view(sx, op);
     const cpu::ConvGeom g = read_geom(r, op);
     check_pair(x, cols, g, op, "input");
-    if (cols.numel() > 0) cpu::im2col(cols, x, g);
+    if (cols.numel() > 0) {
+      if (on_cuda(op, {sc, sx})) cuda::im2col(cols, x, flat_geom(g).data());
+      else cpu::im2col(cols, x, g);
+    }
     return info.Env().Undefined();
   });
 }
@@ -74,7 +83,10 @@ Napi::Value Col2im(const Napi::CallbackInfo& info) {
     const cpu::ConvGeom g = read_geom(r, op);
     check_pair(dx, cols, g, op, "output");
     if (!dx.contiguous()) throw std::invalid_argument("col2im: output must be contiguous");
-    if (dx.numel() > 0) cpu::col2im(dx, cols, g);
+    if (dx.numel() > 0) {
+      if (on_cuda(op, {sd, sc})) cuda::col2im(dx, cols, flat_geom(g).data());
+      else cpu::col2im(dx, cols, g);
+    }
     return info.Env().Undefined();
   });
 }

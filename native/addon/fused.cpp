@@ -9,7 +9,8 @@
 //     offset hi, noise (0/1)
 // JS (lib/diffusion/fused.ts, cldKernel.ts) validates first; these checks (storages, bounds, dtypes,
 // shapes, contiguity, aliasing) keep a bad call from corrupting memory, and every C++ exception
-// becomes a JS exception through guard().
+// becomes a JS exception through guard(). Storages on the GPU go to the CUDA launchers
+// (native/cuda/fused_ops.cu), which share the per-element math of native/kernels/ with the CPU.
 #include <string>
 #include <vector>
 
@@ -86,6 +87,9 @@ Napi::Value WeightedMse(const Napi::CallbackInfo& info) {
     check_loss_views(pred, target, sm ? &mask : nullptr, sg ? &grad : nullptr, ps, op);
     check_batch_vec(w, pred.shape[0], op, "weight");
     const int64_t B = pred.shape[0];
+    if (on_cuda(op, {sp, st, sw, sm, sg, ss}))
+      return Napi::Number::New(info.Env(), cuda::weighted_mse(pred, target, sm ? &mask : nullptr, w, red == 0,
+                                                              sg ? &grad : nullptr, ps));
     std::vector<double> omega(static_cast<size_t>(B));
     for (int64_t b = 0; b < B; b++) omega[b] = w.dtype == F64 ? w.ptr<double>()[b] : w.ptr<float>()[b];
     const double loss = cpu::weighted_mse(pred, target, sm ? &mask : nullptr, omega.data(), red == 0,
@@ -122,6 +126,9 @@ Napi::Value SigmoidElbo(const Napi::CallbackInfo& info) {
     check_loss_views(pred, target, sm ? &mask : nullptr, sg ? &grad : nullptr, ps, op);
     check_batch_vec(lam, pred.shape[0], op, "logsnr");
     check_batch_vec(dlam, pred.shape[0], op, "dlogsnrDt");
+    if (on_cuda(op, {sp, st, sl, sd, sm, sg, ss}))
+      return Napi::Number::New(info.Env(), cuda::sigmoid_elbo(pred, target, sm ? &mask : nullptr, lam, dlam, bias, (int)param,
+                                                              (int)weighting, red == 0, sg ? &grad : nullptr, ps));
     const double loss = cpu::sigmoid_elbo(pred, target, sm ? &mask : nullptr, lam, dlam, bias, (int)param,
                                           (int)weighting, red == 0, sg ? &grad : nullptr, ps);
     return Napi::Number::New(info.Env(), loss);
@@ -188,7 +195,10 @@ Napi::Value CldAffine(const Napi::CallbackInfo& info) {
     if (!shared && !per)
       throw std::invalid_argument("cldAffine: coef must have shape [9] or [" + std::to_string(x.shape[0]) + ", 9], got " +
                                   shape_of(coef));
-    cpu::cld_affine(ox, ov, sex ? &ex : nullptr, sex ? &ev : nullptr, x, v, ss ? &s : nullptr, coef, seed, off, noise);
+    if (on_cuda(op, {sox, sov, sex, sev, sx, sv, ss, sc}))
+      cuda::cld_affine(ox, ov, sex ? &ex : nullptr, sex ? &ev : nullptr, x, v, ss ? &s : nullptr, coef, seed, off, noise);
+    else
+      cpu::cld_affine(ox, ov, sex ? &ex : nullptr, sex ? &ev : nullptr, x, v, ss ? &s : nullptr, coef, seed, off, noise);
     return info.Env().Undefined();
   });
 }

@@ -5,11 +5,17 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 
 #include "../cpu/view.h"
+#include "../cuda/backend.h"
 
 namespace td::addon {
+
+// Device codes of a storage (lib/memory.ts uses the same numbers).
+constexpr int kCpu = 0, kCuda = 1;
+inline const char* device_name(int d) { return d == kCuda ? "cuda" : "cpu"; }
 
 // A block of native memory holding `numel` elements of `dtype`, named in JS by a numeric handle
 // (storage.cpp's slot table); freed by free(), which JS calls on dispose() or from its
@@ -19,13 +25,15 @@ struct Storage {
   int64_t numel = 0;
   int dtype = F32;
   size_t bytes = 0;
-  int device = 0;  // 0 = cpu
+  int device = kCpu;  // kCpu: data is host memory; kCuda: device memory from the CUDA caching allocator
 };
 
 // Counters of live storages (for memory()).
 struct Stats {
   int64_t live_storages = 0;
   int64_t live_bytes = 0;
+  int64_t cuda_storages = 0;  // GPU storages (not in live_storages / live_bytes)
+  int64_t cuda_bytes = 0;
 };
 Stats& stats();
 
@@ -57,6 +65,20 @@ inline Storage* opt_storage(const Napi::CallbackInfo& info, size_t i, const char
   return storage_arg(info, i, op);
 }
 
+// The device every given storage lives on (nullptrs skipped): the addon's one dispatch decision.
+// Mixing devices in one call is a TypeError naming the op and both devices, never an implicit copy.
+inline bool on_cuda(const char* op, std::initializer_list<const Storage*> ss) {
+  int dev = -1;
+  for (const Storage* s : ss) {
+    if (!s) continue;
+    if (dev < 0) dev = s->device;
+    else if (s->device != dev)
+      throw std::invalid_argument(std::string(op) + ": tensors are on different devices (" + device_name(dev) + " and " +
+                                  device_name(s->device) + "); move them with .to() first");
+  }
+  return dev == kCuda;
+}
+
 // "[d0, d1, ...]" for error messages.
 inline std::string shape_of(const View& v) {
   std::string s = "[";
@@ -76,7 +98,8 @@ inline std::string prefixed(const char* op, const char* msg) {
 }
 
 // Runs fn, turning C++ exceptions into JS ones: out_of_range -> RangeError, invalid_argument ->
-// TypeError, bad_alloc -> RangeError("out of memory"), anything else -> Error.
+// TypeError, bad_alloc -> RangeError("out of memory"), CUDA out of memory -> RangeError with CUDA's
+// message, anything else (CUDA errors included) -> Error.
 template <typename Fn>
 Napi::Value guard(const Napi::CallbackInfo& info, const char* op, Fn&& fn) {
   Napi::Env env = info.Env();
@@ -88,6 +111,8 @@ Napi::Value guard(const Napi::CallbackInfo& info, const char* op, Fn&& fn) {
     throw Napi::RangeError::New(env, prefixed(op, e.what()));
   } catch (const std::invalid_argument& e) {
     throw Napi::TypeError::New(env, prefixed(op, e.what()));
+  } catch (const td::cuda::OutOfMemory& e) {
+    throw Napi::RangeError::New(env, std::string(op) + ": " + e.what());
   } catch (const std::bad_alloc&) {
     throw Napi::RangeError::New(env, std::string(op) + ": out of memory");
   } catch (const std::exception& e) {

@@ -1,7 +1,9 @@
 // kernels.cpp — Node-API entry points of the compute kernels. Each one unpacks storage handles and
 // view metadata (from the scratch buffer, see glue.h), re-checks what the kernel relies on (dtypes,
-// shapes, bounds), and calls the CPU backend. JS validates first and names the op for users; these
-// checks are the last line that keeps a bad call from corrupting memory.
+// shapes, bounds), and calls the CPU backend or, when the storages live on the GPU, the CUDA backend
+// (native/cuda/backend.h; on_cuda() in glue.h refuses a call that mixes devices). JS validates first
+// and names the op for users; these checks are the last line that keeps a bad call from corrupting
+// memory.
 #include <string>
 
 #include "../cpu/cpu.h"
@@ -57,7 +59,8 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
     same_shape(out, x, kUnaryNames[op]);
     if (writes_f32(op)) need_dtype(out, F32, kUnaryNames[op]);
     else same_dtype(out, x, kUnaryNames[op]);
-    cpu::unary(op, out, x, p0, p1);
+    if (on_cuda(kUnaryNames[op], {so, sx})) cuda::unary(op, out, x, p0, p1);
+    else cpu::unary(op, out, x, p0, p1);
     return info.Env().Undefined();
   });
 }
@@ -77,7 +80,8 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
     same_dtype(a, b, name);
     if (op >= cpu::binop::GT && op <= cpu::binop::NE) need_dtype(out, F32, name);
     else same_dtype(out, a, name);
-    cpu::binary(op, out, a, b);
+    if (on_cuda(name, {so, sa, sb})) cuda::binary(op, out, a, b);
+    else cpu::binary(op, out, a, b);
     return info.Env().Undefined();
   });
 }
@@ -96,7 +100,8 @@ Napi::Value Where(const Napi::CallbackInfo& info) {
     same_shape(out, b, "where");
     same_dtype(out, a, "where");
     same_dtype(out, b, "where");
-    cpu::where(out, c, a, b);
+    if (on_cuda("where", {so, sc, sa, sb})) cuda::where(out, c, a, b);
+    else cpu::where(out, c, a, b);
     return info.Env().Undefined();
   });
 }
@@ -109,7 +114,8 @@ Napi::Value Cast(const Napi::CallbackInfo& info) {
     Reader r;
     View out = r.view(so, "copy"), x = r.view(sx, "copy");
     same_shape(out, x, "copy");
-    cpu::cast(out, x);
+    if (on_cuda("copy", {so, sx})) cuda::cast(out, x);
+    else cpu::cast(out, x);
     return info.Env().Undefined();
   });
 }
@@ -120,7 +126,9 @@ Napi::Value Fill(const Napi::CallbackInfo& info) {
     Storage* so = storage_arg(info, 0, "fill");
     Reader r;
     View out = r.view(so, "fill");
-    cpu::fill(out, r.num());
+    const double value = r.num();
+    if (so->device == kCuda) cuda::fill(out, value);
+    else cpu::fill(out, value);
     return info.Env().Undefined();
   });
 }
@@ -133,7 +141,8 @@ Napi::Value Arange(const Napi::CallbackInfo& info) {
     View out = r.view(so, "arange");
     double start = r.num(), step = r.num();
     if (!out.contiguous()) throw std::invalid_argument("arange: output must be contiguous");
-    cpu::arange(out, start, step);
+    if (so->device == kCuda) cuda::arange(out, start, step);
+    else cpu::arange(out, start, step);
     return info.Env().Undefined();
   });
 }
@@ -155,7 +164,8 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
     if (!out.contiguous()) throw std::invalid_argument(std::string(name) + ": output must be contiguous");
     if (op == cpu::redop::ARGMAX || op == cpu::redop::ARGMIN) need_dtype(out, I32, name);
     else same_dtype(out, x, name);
-    cpu::reduce(op, out, x, (int)nred);
+    if (on_cuda(name, {so, sx})) cuda::reduce(op, out, x, (int)nred);
+    else cpu::reduce(op, out, x, (int)nred);
     return info.Env().Undefined();
   });
 }
@@ -172,7 +182,8 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
     same_dtype(out, x, "softmax");
     if (!out.contiguous() || !x.contiguous() || x.ndim < 1)
       throw std::invalid_argument("softmax: contiguous tensors with at least one dim expected");
-    cpu::softmax(out, x, log);
+    if (on_cuda("softmax", {so, sx})) cuda::softmax(out, x, log);
+    else cpu::softmax(out, x, log);
     return info.Env().Undefined();
   });
 }
@@ -192,7 +203,8 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
     if (x.ndim != out.ndim || dim < 0 || dim >= x.ndim) throw std::invalid_argument("gather: bad dim or rank");
     for (int d = 0; d < x.ndim; d++)
       if (d != dim && out.shape[d] > x.shape[d]) throw std::invalid_argument("gather: index shape exceeds input");
-    cpu::gather(out, x, idx, (int)dim);
+    if (on_cuda("gather", {so, sx, si})) cuda::gather(out, x, idx, (int)dim);
+    else cpu::gather(out, x, idx, (int)dim);
     return info.Env().Undefined();
   });
 }
@@ -213,7 +225,8 @@ Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
     if (src.ndim != out.ndim || dim < 0 || dim >= out.ndim) throw std::invalid_argument("scatterAdd: bad dim or rank");
     for (int d = 0; d < out.ndim; d++)
       if (d != dim && src.shape[d] > out.shape[d]) throw std::invalid_argument("scatterAdd: index shape exceeds output");
-    cpu::scatter_add(out, idx, src, (int)dim);
+    if (on_cuda("scatterAdd", {so, si, ss})) cuda::scatter_add(out, idx, src, (int)dim);
+    else cpu::scatter_add(out, idx, src, (int)dim);
     return info.Env().Undefined();
   });
 }
@@ -230,7 +243,8 @@ Napi::Value Random(const Napi::CallbackInfo& info) {
     double a = r.num(), b = r.num();
     if (dist < 0 || dist > 2) throw std::invalid_argument("random: unknown distribution");
     if (!out.contiguous()) throw std::invalid_argument("random: output must be contiguous");
-    cpu::random(out, (int)dist, seed, off, a, b);
+    if (so->device == kCuda) cuda::random(out, (int)dist, seed, off, a, b);
+    else cpu::random(out, (int)dist, seed, off, a, b);
     return info.Env().Undefined();
   });
 }
@@ -251,7 +265,12 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
       throw std::invalid_argument("matmul: shapes " + shape_str(a) + " @ " + shape_str(b) + " -> " + shape_str(c) + " do not agree");
     same_dtype(a, b, "matmul");
     same_dtype(a, c, "matmul");
-    if (a.dtype == F32)
+    if (on_cuda("matmul", {so, sa, sb})) {
+      if (a.dtype != F32 && a.dtype != F64) throw std::invalid_argument("matmul: float32 or float64 expected");
+      auto at = [](const View& v) { return static_cast<char*>(v.data) + v.offset * dtype_size(v.dtype); };
+      cuda::gemm(a.dtype, P, M, N, K, at(a), a.strides[0], a.strides[1], a.strides[2], at(b), b.strides[0],
+                 b.strides[1], b.strides[2], at(c), c.strides[0], c.strides[1], c.strides[2], acc);
+    } else if (a.dtype == F32)
       cpu::gemm_f32(P, M, N, K, a.ptr<float>(), a.strides[0], a.strides[1], a.strides[2], b.ptr<float>(),
                     b.strides[0], b.strides[1], b.strides[2], c.ptr<float>(), c.strides[0], c.strides[1],
                     c.strides[2], acc);

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "../cpu/cpu.h"
+#include "../cuda/backend.h"
 #include "../cuda/cuda.h"
 #include "glue.h"
 
@@ -29,6 +30,10 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   cuda.Set("reason", Napi::String::New(env, ci.reason));
   if (!ci.device_name.empty()) cuda.Set("deviceName", Napi::String::New(env, ci.device_name));
   if (ci.runtime_version) cuda.Set("runtimeVersion", Napi::Number::New(env, ci.runtime_version));
+  if (ci.compute_capability) cuda.Set("computeCapability", Napi::Number::New(env, ci.compute_capability / 10.0));
+  if (ci.total_memory > 0) cuda.Set("totalMemory", Napi::Number::New(env, ci.total_memory));
+  if (ci.multiprocessors) cuda.Set("multiprocessors", Napi::Number::New(env, ci.multiprocessors));
+  if (ci.compiled) cuda.Set("gemmKernel", Napi::String::New(env, td::cuda::gemm_kernel_name()));
   o.Set("cuda", cuda);
   return o;
 }

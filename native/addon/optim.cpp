@@ -72,7 +72,8 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
     if (decoupled != 0 && decoupled != 1) throw std::out_of_range("adamStep: decoupled must be 0 or 1");
     if (!finite_in(s.bc1, 0, 1) || s.bc1 == 0 || !finite_in(s.bc2, 0, 1) || s.bc2 == 0)
       throw std::out_of_range("adamStep: bias corrections must be in (0, 1]");
-    cpu::adam_step(p, g, m, v, sx ? &x : nullptr, s);
+    if (on_cuda(op, {sp, sg, sm, sv, sx})) cuda::adam_step(p, g, m, v, sx ? &x : nullptr, s);
+    else cpu::adam_step(p, g, m, v, sx ? &x : nullptr, s);
     return info.Env().Undefined();
   });
 }

@@ -1,5 +1,7 @@
 // storage.cpp — native buffers as JS handles: alloc, free, write from / read into typed arrays
-// (read also asynchronously on a worker thread), and the metadata scratch buffer.
+// (read also asynchronously on a worker thread), copies between storages (across devices too), and the
+// metadata scratch buffer. A storage lives on the CPU (host allocator) or on the GPU (the CUDA caching
+// allocator, native/cuda/allocator.cu); every function here handles both.
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -71,7 +73,13 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
   return guard(info, "alloc", [&]() -> Napi::Value {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber())
-      throw Napi::TypeError::New(env, "alloc(dtype, numel): expected two numbers");
+      throw Napi::TypeError::New(env, "alloc(dtype, numel, device?): expected numbers");
+    int device = kCpu;
+    if (info.Length() > 2 && !info[2].IsUndefined()) {
+      if (!info[2].IsNumber()) throw Napi::TypeError::New(env, "alloc: device code must be a number");
+      device = info[2].As<Napi::Number>().Int32Value();
+      if (device != kCpu && device != kCuda) throw Napi::TypeError::New(env, "alloc: unknown device code");
+    }
     int dtype = info[0].As<Napi::Number>().Int32Value();
     double n = info[1].As<Napi::Number>().DoubleValue();
     if (dtype < 0 || dtype > 2) throw Napi::TypeError::New(env, "alloc: unknown dtype code");
@@ -81,15 +89,21 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
     s->numel = (int64_t)n;
     s->dtype = dtype;
     s->bytes = (size_t)s->numel * (size_t)dtype_size(dtype);
+    s->device = device;
     try {
-      s->data = td::cpu::host_alloc(s->bytes);
+      s->data = device == kCuda ? td::cuda::device_alloc(s->bytes) : td::cpu::host_alloc(s->bytes);
     } catch (...) {
       delete s;
       throw;
     }
-    stats().live_storages++;
-    stats().live_bytes += (int64_t)s->bytes;
-    report_external(env);
+    if (device == kCuda) {
+      stats().cuda_storages++;
+      stats().cuda_bytes += (int64_t)s->bytes;
+    } else {
+      stats().live_storages++;
+      stats().live_bytes += (int64_t)s->bytes;
+      report_external(env);
+    }
     uint32_t slot;
     if (g_slots.empty()) g_slots.push_back(Slot());  // slot 0 is never used: handles are truthy in JS
     if (!g_free_slots.empty()) {
@@ -134,8 +148,10 @@ Napi::Value Write(const Napi::CallbackInfo& info) {
     int64_t count = (int64_t)ta.ElementLength();
     check_range(s, off, count, "write");
     uint8_t* src = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
-    if (count) std::memcpy(static_cast<uint8_t*>(s->data) + off * dtype_size(s->dtype), src,
-                           (size_t)count * dtype_size(s->dtype));
+    uint8_t* dst = static_cast<uint8_t*>(s->data) + off * dtype_size(s->dtype);
+    const size_t nbytes = (size_t)count * dtype_size(s->dtype);
+    if (s->device == kCuda) td::cuda::copy_h2d(dst, src, nbytes);
+    else if (count) std::memcpy(dst, src, nbytes);
     return env.Undefined();
   });
 }
@@ -152,13 +168,17 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
     check_range(s, off, count, "read");
     size_t nbytes = (size_t)count * dtype_size(s->dtype);
     auto buf = Napi::ArrayBuffer::New(env, nbytes);
-    if (nbytes) std::memcpy(buf.Data(), static_cast<uint8_t*>(s->data) + off * dtype_size(s->dtype), nbytes);
+    const uint8_t* src = static_cast<uint8_t*>(s->data) + off * dtype_size(s->dtype);
+    if (s->device == kCuda) td::cuda::copy_d2h(buf.Data(), src, nbytes);
+    else if (nbytes) std::memcpy(buf.Data(), src, nbytes);
     return make_typed(env, s->dtype, buf, (size_t)count);
   });
 }
 
 // Copies storage bytes on a worker thread, then resolves a promise with the typed array. The JS side
-// retains the storage until the promise settles, so it cannot be freed meanwhile.
+// retains the storage until the promise settles, so it cannot be freed meanwhile. For a GPU storage the
+// worker queues the device-to-host copy on the backend's stream (after every kernel queued so far) and
+// waits for it there, so the event loop never blocks on the GPU; a CUDA failure rejects the promise.
 class ReadWorker : public Napi::AsyncWorker {
  public:
   ReadWorker(Napi::Env env, Storage* s, int64_t off, int64_t count)
@@ -169,8 +189,16 @@ class ReadWorker : public Napi::AsyncWorker {
   Napi::Promise promise() { return deferred_.Promise(); }
   void Execute() override {
     if (!s_->data) { SetError("read: storage was freed"); return; }
-    if (!bytes_.empty())
-      std::memcpy(bytes_.data(), static_cast<uint8_t*>(s_->data) + off_ * dtype_size(s_->dtype), bytes_.size());
+    const uint8_t* src = static_cast<uint8_t*>(s_->data) + off_ * dtype_size(s_->dtype);
+    if (s_->device == kCuda) {
+      try {
+        td::cuda::copy_d2h(bytes_.data(), src, bytes_.size());
+      } catch (const std::exception& e) {
+        SetError(std::string("data: ") + e.what());
+      }
+      return;
+    }
+    if (!bytes_.empty()) std::memcpy(bytes_.data(), src, bytes_.size());
   }
   void OnOK() override {
     Napi::Env env = Env();
@@ -222,7 +250,63 @@ Napi::Value MemStats(const Napi::CallbackInfo& info) {
   o.Set("liveStorages", Napi::Number::New(env, (double)stats().live_storages));
   o.Set("liveBytes", Napi::Number::New(env, (double)stats().live_bytes));
   o.Set("cachedBytes", Napi::Number::New(env, (double)td::cpu::host_cached_bytes()));
+  const td::cuda::MemInfo m = td::cuda::mem_info();
+  auto cu = Napi::Object::New(env);
+  cu.Set("storages", Napi::Number::New(env, (double)stats().cuda_storages));
+  cu.Set("bytes", Napi::Number::New(env, (double)stats().cuda_bytes));
+  cu.Set("reservedBytes", Napi::Number::New(env, (double)m.reserved));
+  cu.Set("inUseBytes", Napi::Number::New(env, (double)m.in_use));
+  cu.Set("cachedBytes", Napi::Number::New(env, (double)m.cached));
+  cu.Set("mallocs", Napi::Number::New(env, (double)m.allocs));
+  o.Set("cuda", cu);
   return o;
+}
+
+// copy(dst, dstOffset, src, srcOffset, count): copies count elements between two storages of one
+// dtype, on any devices (host<->device copies wait for the transfer; device<->device is queued).
+Napi::Value Copy(const Napi::CallbackInfo& info) {
+  return guard(info, "copy", [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    Storage* d = storage_arg(info, 0, "copy");
+    Storage* s = storage_arg(info, 2, "copy");
+    if (info.Length() < 5 || !info[1].IsNumber() || !info[3].IsNumber() || !info[4].IsNumber())
+      throw Napi::TypeError::New(env, "copy(dst, dstOffset, src, srcOffset, count): bad arguments");
+    if (d->dtype != s->dtype) throw std::invalid_argument("copy: dtypes differ");
+    const int64_t doff = info[1].As<Napi::Number>().Int64Value(), soff = info[3].As<Napi::Number>().Int64Value();
+    const int64_t count = info[4].As<Napi::Number>().Int64Value();
+    check_range(d, doff, count, "copy");
+    check_range(s, soff, count, "copy");
+    const size_t es = (size_t)dtype_size(d->dtype), nbytes = (size_t)count * es;
+    uint8_t* dp = static_cast<uint8_t*>(d->data) + doff * es;
+    const uint8_t* sp = static_cast<const uint8_t*>(s->data) + soff * es;
+    if (!nbytes) return env.Undefined();
+    if (d->device == kCuda && s->device == kCuda) td::cuda::copy_d2d(dp, sp, nbytes);
+    else if (d->device == kCuda) td::cuda::copy_h2d(dp, sp, nbytes);
+    else if (s->device == kCuda) td::cuda::copy_d2h(dp, sp, nbytes);
+    else std::memmove(dp, sp, nbytes);
+    return env.Undefined();
+  });
+}
+
+// device(handle) -> 0 (cpu) or 1 (cuda).
+Napi::Value DeviceOf(const Napi::CallbackInfo& info) {
+  return guard(info, "device", [&]() -> Napi::Value {
+    return Napi::Number::New(info.Env(), storage_arg(info, 0, "device")->device);
+  });
+}
+
+Napi::Value CudaEmptyCache(const Napi::CallbackInfo& info) {
+  return guard(info, "cuda.emptyCache", [&]() -> Napi::Value {
+    td::cuda::empty_cache();
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value CudaSynchronize(const Napi::CallbackInfo& info) {
+  return guard(info, "cuda.synchronize", [&]() -> Napi::Value {
+    td::cuda::synchronize();
+    return info.Env().Undefined();
+  });
 }
 
 Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
@@ -234,6 +318,13 @@ Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
 
 void free_storage(Napi::Env env, Storage* s) {
   if (!s || !s->data) return;
+  if (s->device == kCuda) {
+    td::cuda::device_free(s->data, s->bytes);
+    s->data = nullptr;
+    stats().cuda_storages--;
+    stats().cuda_bytes -= (int64_t)s->bytes;
+    return;
+  }
   td::cpu::host_free(s->data, s->bytes);
   s->data = nullptr;
   stats().live_storages--;
@@ -306,5 +397,9 @@ void init_storage(Napi::Env env, Napi::Object exports) {
   exports.Set("setScratch", Napi::Function::New(env, SetScratch, "setScratch"));
   exports.Set("memStats", Napi::Function::New(env, MemStats, "memStats"));
   exports.Set("emptyCache", Napi::Function::New(env, EmptyCache, "emptyCache"));
+  exports.Set("copy", Napi::Function::New(env, Copy, "copy"));
+  exports.Set("device", Napi::Function::New(env, DeviceOf, "device"));
+  exports.Set("cudaEmptyCache", Napi::Function::New(env, CudaEmptyCache, "cudaEmptyCache"));
+  exports.Set("cudaSynchronize", Napi::Function::New(env, CudaSynchronize, "cudaSynchronize"));
 }
 }  // namespace td::addon

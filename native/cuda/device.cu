@@ -22,9 +22,15 @@ Info probe() {
   }
   info.device_count = n;
   cudaDeviceProp prop;
-  if (cudaGetDeviceProperties(&prop, 0) == cudaSuccess) info.device_name = prop.name;
-  // The device kernels are another issue (#5): until they land, tensors stay on the CPU.
-  info.reason = "CUDA device found, but the CUDA backend's kernels are not built yet (issue #5)";
+  if (cudaGetDeviceProperties(&prop, 0) == cudaSuccess) {
+    info.device_name = prop.name;
+    info.compute_capability = prop.major * 10 + prop.minor;
+    info.total_memory = static_cast<double>(prop.totalGlobalMem);
+    info.multiprocessors = prop.multiProcessorCount;
+  } else {
+    cudaGetLastError();
+  }
+  info.available = true;
   return info;
 }
 }  // namespace td::cuda

@@ -1,7 +1,7 @@
 // fused.cu — CUDA launchers of the fused diffusion kernels over device pointers, sharing the math of
 // native/kernels/fused_losses.h (weighted MSE / sigmoid ELBO) and native/kernels/cld.h (CLD affine +
-// Philox noise) with the CPU launchers in native/cpu/fused.cpp. Not yet wired into the addon (device
-// tensors are issue #5); the entry points below are what the CUDA dispatch will call.
+// Philox noise) with the CPU launchers in native/cpu/fused.cpp. The entry points below are called by
+// native/cuda/fused_ops.cu (declared in launchers.h) when the addon dispatches to CUDA.
 //
 // Reductions are deterministic and match the CPU's grouping: one thread block per (sample, chunk of
 // kern::kFusedChunk elements) writes one double partial (block tree reduction, fixed order), then a

@@ -1,6 +1,6 @@
 // optim.cu — CUDA launcher of the fused Adam / AdamW step over device pointers, sharing the math of
-// native/kernels/adam.h with the CPU launcher (native/cpu/optim.cpp). Not yet wired into the addon
-// (device tensors are issue #5); the entry points below are what the CUDA dispatch will call.
+// native/kernels/adam.h with the CPU launcher (native/cpu/optim.cpp). The entry points below are called
+// by native/cuda/fused_ops.cu (declared in launchers.h) when the addon dispatches to CUDA.
 //
 // A grid-stride loop over the flat elements: element i reads p, g, m, v (and v̂) once and writes p, m,
 // v (and v̂) once, with the coefficients computed on the host in double (kern::adam_coef) and passed
