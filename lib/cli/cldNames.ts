@@ -2,7 +2,7 @@
 // knows, kept apart from the model code so the command table loads without the native addon.
 
 /** The models `tensordiff train <model>` can train. */
-export const TRAIN_MODELS = ['cld'] as const;
+export const TRAIN_MODELS = ['cld', 'ul', 'disco', 'layersync'] as const;
 /** The 2-D toy sets of the CLD toy MLP. */
 export const CLD_TOY_DATASETS = ['diamond', 'multimodalSwissRoll', 'checkerboard', 'eightGaussians'] as const;
 /** Every data set of `train cld`: the toy sets and MNIST at 16×16 (the image U-Net). */

@@ -1,4 +1,5 @@
-// train.ts — `tensordiff train cld`: trains a CLD-SGM model (lib/models/cld) on a 2-D toy set (the
+// train.ts — `tensordiff train <model>`: dispatches ul, disco and layersync to trainUl.ts,
+// trainDisco.ts and trainLayerSync.ts, and runs cld here. `train cld` trains a CLD-SGM model (lib/models/cld) on a 2-D toy set (the
 // toy MLP) or MNIST 16×16 (the small image U-Net) with the model's CLDTrainer, shows a progress
 // bar, and writes DIR/checkpoint.safetensors (every --every steps and at the end, atomically) and
 // DIR/loss.png. `--resume CKPT` continues a run on the same trajectory. Ctrl-C finishes the current
@@ -12,7 +13,8 @@ import * as td from '../index';
 import { ParsedArgs, UsageError } from './args';
 import { CommandContext } from './commands';
 import { startProgress } from './progress';
-import { CLD_DATASETS, CLDDataset, isToyDataset } from './cldNames';
+import { CLD_DATASETS, CLDDataset, isToyDataset, TRAIN_MODELS } from './cldNames';
+import { checkpointEvery, checkTrainOptions } from './modelOptions';
 import { packageInfo } from './version';
 
 type CLDModule = typeof td.models.cld;
@@ -124,12 +126,24 @@ function mean(a: readonly number[]): number {
   return a.reduce((s, x) => s + x, 0) / a.length;
 }
 
-/** Runs `tensordiff train <model>` (options as declared in builtins.ts); returns the exit code. */
+type TrainRunner = (args: ParsedArgs, ctx: CommandContext) => Promise<number>;
+
+/** The models besides cld, each trained by its own file (loaded when it runs). */
+const OTHER_MODELS: Record<string, (() => Promise<TrainRunner>) | undefined> = {
+  ul: async () => (await import('./trainUl')).runTrainUl,
+  disco: async () => (await import('./trainDisco')).runTrainDisco,
+  layersync: async () => (await import('./trainLayerSync')).runTrainLayerSync,
+};
+
+/** Runs `tensordiff train <model>` (options as declared in builtins.ts): cld here, the others in their own files; returns the exit code. */
 export async function runTrain(args: ParsedArgs, ctx: CommandContext): Promise<number> {
   const o = args.options;
   const modelName = args.positionals[0];
-  if (modelName !== 'cld') throw new UsageError(`unknown model '${modelName}' (known: cld)`, 'train');
-  const steps = o.steps as number, every = o.every as number;
+  const other = Object.prototype.hasOwnProperty.call(OTHER_MODELS, modelName) ? OTHER_MODELS[modelName] : undefined;
+  if (other !== undefined) return (await other())(args, ctx);
+  if (modelName !== 'cld') throw new UsageError(`unknown model '${modelName}' (known: ${TRAIN_MODELS.join(', ')})`, 'train');
+  checkTrainOptions('cld', o);
+  const steps = o.steps as number, every = checkpointEvery(o);
   const resume = o.resume as string | undefined;
   if (resume !== undefined) {
     for (const k of ['batch', 'lr', 'seed'])
