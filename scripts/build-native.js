@@ -9,7 +9,7 @@
 // Environment: TENSORDIFF_BUILD_FROM_SOURCE=1 forces the source build at install, =0 forbids it (a
 // missing or broken prebuild then fails the install); TENSORDIFF_CUDA=AUTO|ON|OFF (passed to CMake);
 // TENSORDIFF_CUDA_ARCHITECTURES (CMAKE_CUDA_ARCHITECTURES, e.g. "86" or "80-real;90"; CMakeLists.txt
-// defaults to 90); TENSORDIFF_BUILD=cmake|gyp forces one build tool. A local source build (build/Release) always wins
+// defaults to "80-real;90"); TENSORDIFF_BUILD=cmake|gyp forces one build tool. A local source build (build/Release) always wins
 // at load time (lib/native.ts), so when one exists the install step rebuilds it instead of skipping.
 'use strict';
 const { spawnSync } = require('child_process');
