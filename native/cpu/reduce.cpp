@@ -208,11 +208,38 @@ void split_groups(int64_t items, int64_t R, int64_t unit, int64_t total, int64_t
 }
 
 // ---- the "rows" layout ------------------------------------------------------------------------------
+// lanes[j] += x[i + j] for i = 0, 8, ... < n8 (a multiple of kLanes): the contiguous float32 sum/mean run,
+// compiled for x86-64-v3 and the baseline (the dynamic loader picks one). Per lane the additions are the
+// generic loop's, in the same order, so both copies give the same bits; AVX2 converts and adds 4 doubles
+// per instruction where SSE2 does 2 (sum of 16M floats ~1.6x faster on the dev machine). Only this loop is
+// cloned: cloning the templated reductions wholesale stopped the policies inlining (amax 4x slower).
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && defined(__ELF__) && !defined(TD_NO_CLONES)
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+void sum_lanes_f32(double* lanes, const float* x, int64_t n8) {
+  double l[kLanes];
+  for (int j = 0; j < kLanes; j++) l[j] = lanes[j];
+  for (int64_t i = 0; i < n8; i += kLanes)
+    for (int j = 0; j < kLanes; j++) l[j] += static_cast<double>(x[i + j]);
+  for (int j = 0; j < kLanes; j++) lanes[j] = l[j];
+}
+
+template <class P>
+constexpr bool kPlainF32Sum = std::is_base_of_v<SumP<float>, P>;  // SumP<float> and MeanP<float>
+
 // Folds a run of n elements (stride s) into the lanes; lane j sees increasing flat indices.
 template <class P>
 TD_FORCEINLINE void accumulate_run(typename P::Acc* lanes, const typename P::In* x, int64_t s, int64_t n,
                                    int64_t i0) {
   int64_t i = 0;
+  if constexpr (kPlainF32Sum<P>) {
+    if (s == 1) {
+      i = n / kLanes * kLanes;
+      sum_lanes_f32(lanes, x, i);
+      for (int j = 0; i < n; i++, j++) P::add(lanes[j], x[i], i0 + i);
+      return;
+    }
+  }
   if (s == 1) {
     for (; i + kLanes <= n; i += kLanes)
       for (int j = 0; j < kLanes; j++) P::add(lanes[j], x[i + j], i0 + i + j);
