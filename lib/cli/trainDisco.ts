@@ -77,8 +77,9 @@ export async function runTrainDisco(args: ParsedArgs, ctx: CommandContext): Prom
         : { kind: 'image', latents, codebook, base: w ?? 16, groups: groupsFor(w ?? 16), seed });
       try {
         trainer = new D.DiscoTrainer(model, data.source, {
+          // the Gumbel temperature anneals over the model's default 2000 steps whatever --steps is, so that a
+          // resumed run follows an uninterrupted one
           seed, batchSize: (o.batch as number | undefined) ?? (toy ? 256 : 32), lr: (o.lr as number | undefined) ?? (toy ? 1e-3 : 2e-3),
-          annealSteps: start.steps,
         });
       } catch (e) {
         model.dispose();
