@@ -5,7 +5,8 @@
 // here in plain JS, reproduces the report's loss figures; each report obeys its model's loss identity
 // (ul: L = L_prior + c·L_dec with the bound in nats = bits·ln 2; layersync: L = L_FM + λ·L_reg); PNG
 // sizes follow imageGrid's documented layout; the top row of ul's reconstruction grid is the MNIST test
-// digits byte for byte; a resumed run equals an uninterrupted one bit for bit; usage errors exit 2,
+// digits byte for byte; a disco checkpoint without a prior samples with encoded data; a resumed run
+// equals an uninterrupted one bit for bit; usage errors exit 2,
 // missing/corrupt checkpoints exit 1 with one line, Ctrl-C exits 130 with a loadable checkpoint; every
 // option of `help train` / `help sample` is documented in docs/cli.md.
 import t, { Test } from 'tap';
@@ -187,6 +188,25 @@ t.test('train disco --data mnist16 (U-Net) and sample: an image grid', async (t)
   t.same(sr.shape, [5, 1, 16, 16]);
   const png = PNG.sync.read(fs.readFileSync(out));
   t.same([png.width, png.height], gridSize(5, 8));
+});
+
+t.test('disco without a prior (--prior-steps 0) samples with encoded data; the baseline (--latents 0) has no codes', async (t) => {
+  const base = TINY.disco.filter((a, i, all) => a !== '--prior-steps' && all[i - 1] !== '--prior-steps');
+  const np = cli(['train', ...base, '--prior-steps', '0', '--steps', '2', '--out', path.join(tmp, 'disco-np'), '--json']);
+  t.equal(np.code, 0, np.stderr);
+  t.match(JSON.parse(np.stdout), { priorSteps: 0, priorLoss: null });
+  const { model, prior } = td.models.discoDiff.loadModel(ckpt('disco-np'));
+  t.equal(prior, null, 'no prior in the checkpoint');
+  model.dispose();
+  const s = cli(['sample', ckpt('disco-np'), '--n', '50', '--steps', '2', '--out', path.join(tmp, 'disco-np.png')]);
+  t.equal(s.code, 0, s.stderr);
+  t.match(s.stdout, /no prior: the latents are the encoder's codes of fresh diamond points/);
+  const bl = cli(['train', ...base.map((a, i, all) => (all[i - 1] === '--latents' ? '0' : a)), '--steps', '2', '--out', path.join(tmp, 'disco-0'), '--json']);
+  t.equal(bl.code, 0, bl.stderr);
+  t.match(JSON.parse(bl.stdout), { latents: 0, priorSteps: 0, codesUsed: null });
+  const sb = cli(['sample', ckpt('disco-0'), '--n', '50', '--steps', '2', '--out', path.join(tmp, 'disco-0.png'), '--json']);
+  t.equal(sb.code, 0, sb.stderr);
+  t.equal(JSON.parse(sb.stdout).codes, 'none');
 });
 
 t.test('train layersync: checkpoint (layerSync.loadModel), L = L_FM + λ·L_reg; sample --labels --cfg', async (t) => {
