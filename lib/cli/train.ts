@@ -22,7 +22,7 @@ type Trainer = InstanceType<CLDModule['CLDTrainer']>;
 type DataSource = import('../models/cld').DataSource;
 
 /** What `tensordiff train cld --json` prints. */
-export interface TrainReport {
+export interface TrainReport extends LossFigures {
   command: 'train';
   model: 'cld';
   data: string;
@@ -41,16 +41,6 @@ export interface TrainReport {
   parameters: number;
   trainSeconds: number;
   stepsPerSecond: number;
-  /** The step of the first loss in firstLoss/finalLoss/lossCurve/loss.png: 0, or startStep when the resumed checkpoint had no loss history. */
-  lossFrom: number;
-  /** How many step losses those cover (the checkpoint's history plus this run's steps). */
-  lossSteps: number;
-  /** Mean loss of the first 10% of the recorded steps (null when there are none). */
-  firstLoss: number | null;
-  /** Mean loss of the last 10% of the recorded steps (null when there are none). */
-  finalLoss: number | null;
-  /** The recorded step losses (across resumes) averaged over at most 50 equal chunks, in order. */
-  lossCurve: number[];
   files: { checkpoint: string; loss: string | null };
 }
 
@@ -122,7 +112,7 @@ export function writeCheckpoint(cld: CLDModule, trainer: Trainer, file: string, 
   }
 }
 
-function mean(a: readonly number[]): number {
+export function mean(a: readonly number[]): number {
   return a.reduce((s, x) => s + x, 0) / a.length;
 }
 
@@ -241,21 +231,10 @@ export async function runTrain(args: ParsedArgs, ctx: CommandContext): Promise<n
     const seconds = (Date.now() - tTrain) / 1000;
     writeCheckpoint(cld, tr, files.checkpoint, data, history);
     const interrupted = signal.stop;
-    let lossFile: string | null = null;
-    const all = history.losses;
-    if (all.length > 0) {
-      const ema: number[] = [];
-      let m = all[0];
-      for (const l of all) ema.push((m = 0.98 * m + 0.02 * l));
-      td.viz.linePlot([{ name: 'loss', values: all }, { name: 'loss (EMA 0.98)', values: ema }], { path: files.loss, logY: true });
-      lossFile = files.loss;
-    }
-    const tenth = Math.max(1, Math.floor(all.length / 10));
-    const firstLoss = all.length ? mean(all.slice(0, tenth)) : null;
-    const finalLoss = all.length ? mean(all.slice(-tenth)) : null;
-    const chunks = Math.min(50, all.length);
-    const lossCurve: number[] = [];
-    for (let c = 0; c < chunks; c++) lossCurve.push(mean(all.slice(Math.floor((c * all.length) / chunks), Math.floor(((c + 1) * all.length) / chunks))));
+    const figures = lossFigures(history, files.loss);
+    const lossFile = figures.plotted;
+    const tenth = Math.max(1, Math.floor(figures.lossSteps / 10));
+    const finalLoss = figures.finalLoss;
     const sps = seconds > 0 ? losses.length / seconds : 0;
     say(`${interrupted ? 'stopped after' : 'trained'} ${losses.length} steps (now at step ${tr.step}) in ${seconds.toFixed(1)} s (${sps.toFixed(1)} steps/s)` +
       (finalLoss === null ? '' : `, loss ${finalLoss.toFixed(4)} (mean of the last ${tenth} steps)`));
@@ -265,7 +244,7 @@ export async function runTrain(args: ParsedArgs, ctx: CommandContext): Promise<n
         command: 'train', model: 'cld', data, kind, resumedFrom: resume !== undefined ? path.resolve(resume) : null, startStep, step: tr.step,
         stepsDone: losses.length, interrupted, batch: tr.config.batchSize, lr: tr.config.lr, seed: tr.config.seed, threads: td.getNumThreads(),
         parameters: params, trainSeconds: +seconds.toFixed(3), stepsPerSecond: +sps.toFixed(2),
-        lossFrom: history.from, lossSteps: all.length, firstLoss, finalLoss, lossCurve,
+        lossFrom: figures.lossFrom, lossSteps: figures.lossSteps, firstLoss: figures.firstLoss, finalLoss, lossCurve: figures.lossCurve,
         files: { checkpoint: files.checkpoint, loss: lossFile },
       };
       ctx.stdout.write(JSON.stringify(rep) + '\n');
@@ -285,4 +264,40 @@ export async function runTrain(args: ParsedArgs, ctx: CommandContext): Promise<n
 /** An error's message on one line. */
 export function oneLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ');
+}
+
+/** Loss figures of a JSON report: the recorded losses' first/last 10% means and a ≤ 50-chunk curve. */
+export interface LossFigures {
+  /** The step of the first loss in firstLoss/finalLoss/lossCurve/loss.png: 0, or startStep when the resumed checkpoint had no loss history. */
+  lossFrom: number;
+  /** How many step losses those cover (the checkpoint's history plus this run's steps). */
+  lossSteps: number;
+  /** Mean loss of the first 10% of the recorded steps (null when there are none). */
+  firstLoss: number | null;
+  /** Mean loss of the last 10% of the recorded steps (null when there are none). */
+  finalLoss: number | null;
+  /** The recorded step losses (across resumes) averaged over at most 50 equal chunks, in order. */
+  lossCurve: number[];
+}
+
+/** Plots the recorded losses (and an EMA) to `file` (log scale, when the losses are all positive) and returns the figures. */
+export function lossFigures(history: LossHistory, file: string): LossFigures & { plotted: string | null } {
+  const all = history.losses;
+  let plotted: string | null = null;
+  if (all.length > 0) {
+    const ema: number[] = [];
+    let m = all[0];
+    for (const l of all) ema.push((m = 0.98 * m + 0.02 * l));
+    td.viz.linePlot([{ name: 'loss', values: all }, { name: 'loss (EMA 0.98)', values: ema }], { path: file, logY: all.every((l) => l > 0) });
+    plotted = file;
+  }
+  const tenth = Math.max(1, Math.floor(all.length / 10));
+  const chunks = Math.min(50, all.length);
+  const lossCurve: number[] = [];
+  for (let c = 0; c < chunks; c++) lossCurve.push(mean(all.slice(Math.floor((c * all.length) / chunks), Math.floor(((c + 1) * all.length) / chunks))));
+  return {
+    lossFrom: history.from, lossSteps: all.length,
+    firstLoss: all.length ? mean(all.slice(0, tenth)) : null, finalLoss: all.length ? mean(all.slice(-tenth)) : null,
+    lossCurve, plotted,
+  };
 }

@@ -10,7 +10,10 @@ import * as td from '../index';
 import { ParsedArgs, UsageError } from './args';
 import { CommandContext } from './commands';
 import { startProgress } from './progress';
-import { encodeLosses, LossHistory, oneLine, readLossHistory } from './train';
+import { encodeLosses, LossHistory, lossFigures, mean, oneLine, readLossHistory } from './train';
+import type { LossFigures } from './train';
+export { lossFigures };
+export type { LossFigures };
 import { checkpointEvery, checkTrainOptions } from './modelOptions';
 import { packageInfo } from './version';
 
@@ -126,10 +129,6 @@ export interface LoopResult {
   interrupted: boolean;
 }
 
-function mean(a: readonly number[]): number {
-  return a.reduce((s, x) => s + x, 0) / a.length;
-}
-
 /**
  * Runs up to `steps` steps with a progress bar, writing the checkpoint every `every` trainer steps
  * (the caller writes the last one). Ctrl-C stops after the current step (a second Ctrl-C exits now).
@@ -168,37 +167,6 @@ export async function trainSteps(steps: number, every: number, ctx: CommandConte
 export function pastLosses(start: RunStart, step: number): LossHistory & { note: string | null } {
   if (start.resume === undefined) return { from: 0, losses: [], note: null };
   return readLossHistory(start.md, step);
-}
-
-/** Loss figures of a JSON report: the recorded losses' first/last 10% means and a ≤ 50-chunk curve. */
-export interface LossFigures {
-  lossFrom: number;
-  lossSteps: number;
-  firstLoss: number | null;
-  finalLoss: number | null;
-  lossCurve: number[];
-}
-
-/** Plots the recorded losses (and an EMA) to `file` (log scale, when the losses are all positive) and returns the figures. */
-export function lossFigures(history: LossHistory, file: string): LossFigures & { plotted: string | null } {
-  const all = history.losses;
-  let plotted: string | null = null;
-  if (all.length > 0) {
-    const ema: number[] = [];
-    let m = all[0];
-    for (const l of all) ema.push((m = 0.98 * m + 0.02 * l));
-    td.viz.linePlot([{ name: 'loss', values: all }, { name: 'loss (EMA 0.98)', values: ema }], { path: file, logY: all.every((l) => l > 0) });
-    plotted = file;
-  }
-  const tenth = Math.max(1, Math.floor(all.length / 10));
-  const chunks = Math.min(50, all.length);
-  const lossCurve: number[] = [];
-  for (let c = 0; c < chunks; c++) lossCurve.push(mean(all.slice(Math.floor((c * all.length) / chunks), Math.floor(((c + 1) * all.length) / chunks))));
-  return {
-    lossFrom: history.from, lossSteps: all.length,
-    firstLoss: all.length ? mean(all.slice(0, tenth)) : null, finalLoss: all.length ? mean(all.slice(-tenth)) : null,
-    lossCurve, plotted,
-  };
 }
 
 /** The mean of the last 10% (at least one) of a list, or null when it is empty. */
