@@ -63,7 +63,7 @@ export function gumbelSoftmax(logits: Tensor, o: GumbelSoftmaxOptions = {}): Ten
   return ew.add(ew.sub(y, detach(y)), h);
 }
 
-/** Options of {@link tauSchedule}. */
+/** Options of {@link tauAt} (the temperature schedule). */
 export interface TauSchedule {
   /** τ at step 0 (default 1). */
   tauStart?: number;

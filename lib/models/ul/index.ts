@@ -1,7 +1,7 @@
 // index.ts — Unified Latents (UL): encoder with fixed-noise encoding at λ(0) = 5, diffusion prior
 // (the latent bitrate bound), diffusion decoder, stage-1 joint training, stage-2 base model and
 // two-stage sampling; plus the KL-VAE + latent-diffusion baseline. See README.md.
-export { ULEncoder, LatentDenoiser, ULDecoderNet, resolveEncoderConfig, resolveLatentDenoiserConfig, resolveDecoderNetConfig } from './nets';
+export { ULEncoder, LatentDenoiser, ULDecoderNet, LambdaEmbed, resolveEncoderConfig, resolveLatentDenoiserConfig, resolveDecoderNetConfig } from './nets';
 export type { NetDType, EncoderConfig, ResolvedEncoderConfig, LatentDenoiserConfig, ResolvedLatentDenoiserConfig, DecoderNetConfig, ResolvedDecoderNetConfig } from './nets';
 export { ULModel, resolveULConfig, LAMBDA0, ALPHA0, SIGMA0 } from './model';
 export type { ULConfig, ResolvedULConfig } from './model';

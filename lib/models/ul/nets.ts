@@ -86,7 +86,7 @@ function levels(op: string, l: unknown, B: number, dt: NetDType): Tensor {
 }
 
 /** λ [B] → sinusoidal features (16 frequencies, periods up to 1000) → Linear–SiLU–Linear → [B, dim]. */
-class LambdaEmbed extends Module {
+export class LambdaEmbed extends Module {
   l1: Linear;
   l2: Linear;
   act = new SiLU();
